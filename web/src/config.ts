@@ -1,0 +1,195 @@
+import type { PoolConfig } from 'pg'
+
+/** Everything the service reads from its environment, parsed and checked once at start. */
+export interface Config {
+  host: string
+  port: number
+  logLevel: string
+  nodeEnv: string
+  database: DatabaseConfig
+  redis: RedisConfig
+  /** Seconds to keep waiting for PostgreSQL / Redis at start before giving up. */
+  startupTimeoutS: number
+  /** TTL of cached copies (visit total, user reads). */
+  cacheTtlS: number
+  /** When set, write routes need `Authorization: Bearer <apiToken>`. */
+  apiToken: string | undefined
+  /** Write requests per minute per client IP; 0 disables the limit. */
+  rateLimitMax: number
+  /** Allowed CORS origins; empty means CORS is off. */
+  corsOrigins: string[]
+  /** Hard limit on how long one request may wait for a dependency. */
+  dependencyTimeoutMs: number
+  /** Whether to run migrations on start (replicas may leave it to one job). */
+  migrateOnStart: boolean
+}
+
+export interface DatabaseConfig {
+  host: string
+  port: number
+  user: string
+  password: string | undefined
+  database: string
+  ssl: boolean
+  poolMax: number
+}
+
+export interface RedisConfig {
+  host: string
+  port: number
+  username: string | undefined
+  password: string | undefined
+  db: number
+  tls: boolean
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+type Env = Record<string, string | undefined>
+
+function readInt(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name]
+  if (raw === undefined || raw.trim() === '') return fallback
+  if (!/^-?\d+$/.test(raw.trim())) throw new ConfigError(`${name} must be an integer, got "${raw}"`)
+  const value = Number(raw)
+  if (value < min || value > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}`)
+  return value
+}
+
+function readBool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase()
+  if (raw === undefined || raw === '') return fallback
+  if (['1', 'true', 'yes', 'on'].includes(raw)) return true
+  if (['0', 'false', 'no', 'off'].includes(raw)) return false
+  throw new ConfigError(`${name} must be true or false, got "${env[name]}"`)
+}
+
+function readString(env: Env, name: string, fallback: string): string {
+  const raw = env[name]
+  return raw === undefined || raw === '' ? fallback : raw
+}
+
+function optional(env: Env, name: string): string | undefined {
+  const raw = env[name]
+  return raw === undefined || raw === '' ? undefined : raw
+}
+
+function parseUrl(name: string, raw: string, protocols: string[]): URL {
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    // Never echo the value: it may hold a password.
+    throw new ConfigError(`${name} is not a valid URL`)
+  }
+  if (!protocols.includes(url.protocol)) {
+    throw new ConfigError(`${name} must start with ${protocols.map((p) => `${p}//`).join(' or ')}`)
+  }
+  return url
+}
+
+function parseDatabase(env: Env): DatabaseConfig {
+  const poolMax = readInt(env, 'PG_POOL_MAX', 10, 1, 200)
+  const databaseUrl = optional(env, 'DATABASE_URL')
+  if (databaseUrl !== undefined) {
+    const url = parseUrl('DATABASE_URL', databaseUrl, ['postgres:', 'postgresql:'])
+    const sslmode = url.searchParams.get('sslmode')
+    return {
+      host: decodeURIComponent(url.hostname) || 'db',
+      port: url.port === '' ? 5432 : Number(url.port),
+      user: decodeURIComponent(url.username) || 'postgres',
+      password: url.password === '' ? undefined : decodeURIComponent(url.password),
+      database: decodeURIComponent(url.pathname.replace(/^\//, '')) || 'postgres',
+      ssl: sslmode !== null && sslmode !== 'disable',
+      poolMax
+    }
+  }
+  return {
+    host: readString(env, 'PGHOST', 'db'),
+    port: readInt(env, 'PGPORT', 5432, 1, 65535),
+    user: readString(env, 'PGUSER', 'postgres'),
+    password: optional(env, 'PGPASSWORD'),
+    database: readString(env, 'PGDATABASE', 'postgres'),
+    ssl: (optional(env, 'PGSSLMODE') ?? 'disable') !== 'disable',
+    poolMax
+  }
+}
+
+function parseRedis(env: Env): RedisConfig {
+  const redisUrl = optional(env, 'REDIS_URL')
+  if (redisUrl !== undefined) {
+    const url = parseUrl('REDIS_URL', redisUrl, ['redis:', 'rediss:'])
+    const dbPath = url.pathname.replace(/^\//, '')
+    if (dbPath !== '' && !/^\d+$/.test(dbPath)) throw new ConfigError('REDIS_URL database (path) must be a number')
+    return {
+      host: url.hostname || 'cache',
+      port: url.port === '' ? 6379 : Number(url.port),
+      username: url.username === '' ? undefined : decodeURIComponent(url.username),
+      password: url.password === '' ? undefined : decodeURIComponent(url.password),
+      db: dbPath === '' ? 0 : Number(dbPath),
+      tls: url.protocol === 'rediss:'
+    }
+  }
+  return {
+    host: readString(env, 'REDIS_HOST', 'cache'),
+    port: readInt(env, 'REDIS_PORT', 6379, 1, 65535),
+    username: optional(env, 'REDIS_USERNAME'),
+    password: optional(env, 'REDIS_PASSWORD'),
+    db: readInt(env, 'REDIS_DB', 0, 0, 15),
+    tls: readBool(env, 'REDIS_TLS', false)
+  }
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
+
+export function loadConfig(env: Env = process.env): Config {
+  const logLevel = readString(env, 'LOG_LEVEL', 'info')
+  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`)
+  const apiToken = optional(env, 'API_TOKEN')
+  if (apiToken !== undefined && apiToken.length < 16) throw new ConfigError('API_TOKEN must be at least 16 characters long')
+  return {
+    host: readString(env, 'HOST', '0.0.0.0'),
+    port: readInt(env, 'PORT', 8000, 0, 65535),
+    logLevel,
+    nodeEnv: readString(env, 'NODE_ENV', 'development'),
+    database: parseDatabase(env),
+    redis: parseRedis(env),
+    startupTimeoutS: readInt(env, 'STARTUP_TIMEOUT_S', 60, 0, 3600),
+    cacheTtlS: readInt(env, 'CACHE_TTL_S', 60, 1, 86400),
+    apiToken,
+    rateLimitMax: readInt(env, 'RATE_LIMIT_MAX', 0, 0, 1_000_000),
+    corsOrigins: (optional(env, 'CORS_ORIGIN') ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    dependencyTimeoutMs: readInt(env, 'DEPENDENCY_TIMEOUT_MS', 2000, 50, 60000),
+    migrateOnStart: readBool(env, 'MIGRATE_ON_START', true)
+  }
+}
+
+export function poolConfig(db: DatabaseConfig, dependencyTimeoutMs: number): PoolConfig {
+  return {
+    host: db.host,
+    port: db.port,
+    user: db.user,
+    password: db.password,
+    database: db.database,
+    ssl: db.ssl ? { rejectUnauthorized: false } : undefined,
+    max: db.poolMax,
+    connectionTimeoutMillis: dependencyTimeoutMs,
+    // Bounded on both ends: the server cancels, and the client stops waiting if the server cannot.
+    statement_timeout: dependencyTimeoutMs * 2,
+    query_timeout: dependencyTimeoutMs * 2 + 500,
+    idleTimeoutMillis: 30_000,
+    keepAlive: true,
+    application_name: 'web-db-cache'
+  }
+}
+
+/** A printable description of where we connect, without secrets. */
+export function describeTargets(config: Config): { db: string; cache: string } {
+  const { database: d, redis: r } = config
+  return {
+    db: `postgresql://${d.user}@${d.host}:${d.port}/${d.database}`,
+    cache: `${r.tls ? 'rediss' : 'redis'}://${r.host}:${r.port}/${r.db}`
+  }
+}

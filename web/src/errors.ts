@@ -1,0 +1,43 @@
+/** An error whose status code and message are safe to show to a client. */
+export class HttpError extends Error {
+  constructor(
+    readonly statusCode: number,
+    readonly code: string,
+    message: string
+  ) {
+    super(message)
+    this.name = 'HttpError'
+  }
+}
+
+export type Dependency = 'db' | 'cache'
+
+const DEPENDENCY_MESSAGES: Record<Dependency, string> = {
+  db: 'PostgreSQL is unavailable right now; the request was not applied. Try again shortly.',
+  cache: 'Redis is unavailable right now; this route needs it. Try again shortly.'
+}
+
+/** A dependency failed; the client sees a 503 and a plain message, never the driver's error. */
+export class DependencyError extends HttpError {
+  constructor(
+    readonly dependency: Dependency,
+    override readonly cause: unknown
+  ) {
+    super(503, dependency === 'db' ? 'db_unavailable' : 'cache_unavailable', DEPENDENCY_MESSAGES[dependency])
+    this.name = 'DependencyError'
+  }
+}
+
+export const notFound = (message: string): HttpError => new HttpError(404, 'not_found', message)
+export const conflict = (message: string): HttpError => new HttpError(409, 'conflict', message)
+export const badRequest = (message: string): HttpError => new HttpError(400, 'bad_request', message)
+
+/** Runs a dependency call and turns any failure into a DependencyError, keeping HttpErrors as they are. */
+export async function guard<T>(dependency: Dependency, work: () => Promise<T>): Promise<T> {
+  try {
+    return await work()
+  } catch (err) {
+    if (err instanceof HttpError) throw err
+    throw new DependencyError(dependency, err)
+  }
+}

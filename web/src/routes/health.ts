@@ -1,0 +1,74 @@
+import { Type } from 'typebox'
+import type { App, RouteContext } from './context.js'
+
+const Check = Type.Object({
+  status: Type.Union([Type.Literal('up'), Type.Literal('down')]),
+  latency_ms: Type.Number(),
+  version: Type.Union([Type.String(), Type.Null()]),
+  error: Type.Optional(Type.String())
+})
+
+const HealthBody = Type.Object({
+  status: Type.Union([Type.Literal('healthy'), Type.Literal('degraded'), Type.Literal('unhealthy')]),
+  services: Type.Object({
+    web: Type.Object({ status: Type.Literal('up'), version: Type.String(), uptime_s: Type.Number() }),
+    db: Check,
+    cache: Check
+  }),
+  cache_stats: Type.Object({ hits: Type.Integer(), misses: Type.Integer(), hit_ratio: Type.Union([Type.Number(), Type.Null()]) })
+})
+
+const Readiness = Type.Object({ status: Type.String(), db: Type.String(), cache: Type.String() })
+
+export function healthRoutes(app: App, { health, metrics }: RouteContext, version: string): void {
+  app.get(
+    '/health',
+    {
+      schema: {
+        summary: 'Live checks of db and cache',
+        description: '200 healthy; 503 degraded (Redis down, PostgreSQL answering) or unhealthy (PostgreSQL down).',
+        tags: ['health'],
+        response: { 200: HealthBody, 503: HealthBody }
+      }
+    },
+    async (_request, reply) => {
+      const [db, cache] = await Promise.all([health.db(), health.cache()])
+      const status = db.status === 'down' ? 'unhealthy' : cache.status === 'down' ? 'degraded' : 'healthy'
+      const { hits, misses } = metrics.cacheTotals
+      return reply.code(status === 'healthy' ? 200 : 503).send({
+        status,
+        services: { web: { status: 'up' as const, version, uptime_s: Math.round(process.uptime()) }, db, cache },
+        cache_stats: { hits, misses, hit_ratio: hits + misses === 0 ? null : Math.round((hits / (hits + misses)) * 1000) / 1000 }
+      })
+    }
+  )
+
+  app.get(
+    '/livez',
+    {
+      // Container health checks call this every few seconds; a log line each would drown the rest.
+      logLevel: 'silent',
+      schema: { summary: 'The process is alive (no dependency checked)', tags: ['health'], response: { 200: Type.Object({ status: Type.Literal('ok') }) } }
+    },
+    async () => ({ status: 'ok' as const })
+  )
+
+  app.get(
+    '/readyz',
+    {
+      schema: {
+        summary: 'Ready for traffic: PostgreSQL answers (Redis is optional)',
+        tags: ['health'],
+        response: { 200: Readiness, 503: Readiness }
+      }
+    },
+    async (_request, reply) => {
+      const [db, cache] = await Promise.all([health.db(), health.cache()])
+      return reply.code(db.status === 'up' ? 200 : 503).send({ status: db.status === 'up' ? 'ready' : 'not_ready', db: db.status, cache: cache.status })
+    }
+  )
+
+  app.get('/metrics', { schema: { summary: 'Prometheus metrics', tags: ['health'], hide: false } }, async (_request, reply) =>
+    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics())
+  )
+}

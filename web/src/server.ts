@@ -1,0 +1,70 @@
+import closeWithGrace from 'close-with-grace'
+import { pino } from 'pino'
+import { ConfigError, describeTargets, loadConfig, type Config } from './config.js'
+import { loggerOptions } from './logger.js'
+import { createPool } from './db/pool.js'
+import { migrate } from './db/migrate.js'
+import { createRedis } from './cache/redis.js'
+import { buildApp } from './app.js'
+import { waitFor } from './startup.js'
+
+/** Shutdown must finish inside the 10 s Docker grants before it sends SIGKILL. */
+export const SHUTDOWN_GRACE_MS = 8000
+
+function readConfig(): Config {
+  try {
+    return loadConfig()
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`configuration error: ${err.message}\n`)
+      process.exit(2)
+    }
+    throw err
+  }
+}
+
+async function main(): Promise<void> {
+  const config = readConfig()
+  const log = pino(loggerOptions(config.logLevel))
+  const targets = describeTargets(config)
+  log.info({ db: targets.db, cache: targets.cache }, 'starting web-db-cache')
+
+  const pool = createPool(config.database, config.dependencyTimeoutMs, log)
+  const redis = createRedis(config.redis, config.dependencyTimeoutMs, log)
+  redis.connect().catch(() => undefined) // ioredis keeps retrying by itself; waitFor reports progress
+
+  try {
+    await waitFor('PostgreSQL', () => pool.query('SELECT 1'), config.startupTimeoutS, log)
+    if (config.migrateOnStart) {
+      const applied = await migrate(pool, log)
+      log.info({ applied }, applied.length > 0 ? 'migrations applied' : 'schema up to date')
+    }
+  } catch (err) {
+    log.fatal({ reason: err instanceof Error ? err.message : String(err) }, 'cannot start: PostgreSQL is required')
+    await pool.end().catch(() => undefined)
+    redis.disconnect()
+    process.exit(1)
+  }
+  try {
+    await waitFor('Redis', () => redis.ping(), Math.min(config.startupTimeoutS, 30), log)
+  } catch (err) {
+    // Redis only holds copies: start degraded rather than not at all; it is picked up when it appears.
+    log.warn({ reason: err instanceof Error ? err.message : String(err) }, 'starting without Redis (degraded)')
+  }
+
+  const app = await buildApp({ config, pool, redis, logger: log })
+
+  closeWithGrace({ delay: SHUTDOWN_GRACE_MS, logger: log }, async ({ signal, err }) => {
+    if (err) log.error({ err }, 'shutting down after an unexpected error')
+    else log.info({ signal }, 'shutting down: finishing in-flight requests')
+    await app.close() // stops accepting, waits for requests in flight
+    await app.context.visits.drain()
+    await pool.end()
+    await redis.quit().catch(() => redis.disconnect())
+    log.info('stopped cleanly')
+  })
+
+  await app.listen({ host: config.host, port: config.port })
+}
+
+await main()

@@ -1,0 +1,84 @@
+import type { Redis } from 'ioredis'
+import type { Pool } from '../db/pool.js'
+import { round } from './key-value.js'
+
+export interface ServiceCheck {
+  status: 'up' | 'down'
+  latency_ms: number
+  version: string | null
+  error?: string
+}
+
+/** Says in plain words why a dependency check failed, without addresses or credentials. */
+function describe(err: unknown): string {
+  const code = (err as { code?: unknown }).code
+  if (code === 'ECONNREFUSED') return 'connection refused (is the server running?)'
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'host name does not resolve'
+  if (err instanceof Error && /timeout|timed out/i.test(err.message)) return 'timed out'
+  if (err instanceof Error && /closed|not writeable|Connection is closed|Stream isn't writeable/i.test(err.message)) return 'not connected'
+  if (err instanceof Error && /auth|password/i.test(err.message)) return 'authentication failed'
+  return 'unavailable'
+}
+
+/**
+ * Live checks of PostgreSQL and Redis, each timed.
+ *
+ * Callers that ask while a check is in flight share it rather than start another: under load,
+ * health probes then cost one round trip per dependency at a time, not one per request, and every
+ * answer still comes from a check that completed after the caller asked.
+ */
+export class HealthService {
+  private dbVersion: string | null = null
+  private cacheVersion: string | null = null
+  private dbInFlight: Promise<ServiceCheck> | undefined
+  private cacheInFlight: Promise<ServiceCheck> | undefined
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly redis: Redis
+  ) {}
+
+  db(): Promise<ServiceCheck> {
+    this.dbInFlight ??= this.checkDb().finally(() => {
+      this.dbInFlight = undefined
+    })
+    return this.dbInFlight
+  }
+
+  cache(): Promise<ServiceCheck> {
+    this.cacheInFlight ??= this.checkCache().finally(() => {
+      this.cacheInFlight = undefined
+    })
+    return this.cacheInFlight
+  }
+
+  private async checkDb(): Promise<ServiceCheck> {
+    const started = performance.now()
+    try {
+      if (this.dbVersion === null) {
+        const { rows } = await this.pool.query<{ server_version: string }>('SHOW server_version')
+        this.dbVersion = rows[0]?.server_version ?? null
+      } else {
+        await this.pool.query('SELECT 1')
+      }
+      return { status: 'up', latency_ms: round(performance.now() - started), version: this.dbVersion }
+    } catch (err) {
+      return { status: 'down', latency_ms: round(performance.now() - started), version: this.dbVersion, error: describe(err) }
+    }
+  }
+
+  private async checkCache(): Promise<ServiceCheck> {
+    const started = performance.now()
+    try {
+      if (this.cacheVersion === null) {
+        const info = await this.redis.info('server')
+        this.cacheVersion = /redis_version:([^\r\n]+)/.exec(info)?.[1] ?? null
+      } else {
+        await this.redis.ping()
+      }
+      return { status: 'up', latency_ms: round(performance.now() - started), version: this.cacheVersion }
+    } catch (err) {
+      return { status: 'down', latency_ms: round(performance.now() - started), version: this.cacheVersion, error: describe(err) }
+    }
+  }
+}

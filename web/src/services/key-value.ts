@@ -1,0 +1,67 @@
+import type { Redis } from 'ioredis'
+import { badRequest, guard, notFound } from '../errors.js'
+import { pipelineResults } from '../cache/collection.js'
+
+/** Client keys live under their own prefix: no client key can name an internal one. */
+export const KV_PREFIX = 'kv:'
+export const MAX_VALUE_DEPTH = 64
+
+/** Depth of a JSON value, counted without recursion so a hostile value cannot overflow the stack. */
+export function jsonDepth(value: unknown, limit: number): number {
+  let deepest = 0
+  const stack: Array<[unknown, number]> = [[value, 1]]
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop() as [unknown, number]
+    if (node === null || typeof node !== 'object') continue
+    deepest = Math.max(deepest, depth)
+    if (deepest > limit) return deepest
+    for (const child of Object.values(node)) stack.push([child, depth + 1])
+  }
+  return deepest
+}
+
+export interface StoredValue {
+  key: string
+  value: unknown
+  ttl: number
+}
+
+export class KeyValueService {
+  constructor(private readonly redis: Redis) {}
+
+  async set(key: string, value: unknown, ttl: number): Promise<void> {
+    if (jsonDepth(value, MAX_VALUE_DEPTH) > MAX_VALUE_DEPTH) {
+      throw badRequest(`value is nested more than ${MAX_VALUE_DEPTH} levels deep`)
+    }
+    // JSON such as 1e400 parses to Infinity, which would be stored as null: refuse it rather than
+    // read back something else than was sent.
+    const text = JSON.stringify(value, (_name, item: unknown) => {
+      if (typeof item === 'number' && !Number.isFinite(item)) throw badRequest('value holds a number too large to store (e.g. 1e400)')
+      return item
+    })
+    await guard('cache', () => this.redis.set(KV_PREFIX + key, text, 'EX', ttl))
+  }
+
+  async get(key: string): Promise<StoredValue> {
+    // Issued together: auto-pipelining sends both in one round trip, batched with other requests'.
+    const [raw, ttl] = await guard('cache', () => Promise.all([this.redis.get(KV_PREFIX + key), this.redis.ttl(KV_PREFIX + key)]))
+    if (raw === null) throw notFound(`No cached value for key "${key}" (it may have expired)`)
+    return { key, value: JSON.parse(raw) as unknown, ttl }
+  }
+
+  async delete(key: string): Promise<void> {
+    const removed = await guard('cache', () => this.redis.del(KV_PREFIX + key))
+    if (removed === 0) throw notFound(`No cached value for key "${key}"`)
+  }
+
+  /** The seeds' probe: write `teste` = `ok` and read it back. */
+  async probe(): Promise<{ key: string; value: string | null; latency_ms: number }> {
+    const started = performance.now()
+    const [, value] = await guard('cache', () =>
+      pipelineResults<[string, string | null]>(this.redis.pipeline().set('teste', 'ok').get('teste'))
+    )
+    return { key: 'teste', value, latency_ms: round(performance.now() - started) }
+  }
+}
+
+export const round = (ms: number): number => Math.round(ms * 100) / 100

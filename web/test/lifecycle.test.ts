@@ -1,0 +1,185 @@
+// The process around the app: migrations under a lock, start-up waiting, exit codes, the doctor,
+// and graceful shutdown with requests in flight.
+import { after, before, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { once } from 'node:events'
+import { pino } from 'pino'
+import pg from 'pg'
+import { migrate } from '../src/db/migrate.js'
+import { PgServer, RedisServer, freePort, serviceEnv } from './helpers/harness.js'
+
+const WEB = new URL('..', import.meta.url).pathname
+const silent = pino({ level: 'silent' })
+
+let pgServer: PgServer
+let redisServer: RedisServer
+before(async () => {
+  ;[pgServer, redisServer] = await Promise.all([PgServer.start(), RedisServer.start()])
+})
+after(async () => {
+  await Promise.all([pgServer.destroy(), redisServer.destroy()])
+})
+
+interface Run {
+  code: number | null
+  stdout: string
+  stderr: string
+}
+
+function run(script: string, env: Record<string, string>, timeoutMs = 30_000): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: WEB, env: { PATH: process.env.PATH ?? '', ...env } })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new Error(`${script} did not finish in ${timeoutMs} ms:\n${stdout}\n${stderr}`))
+    }, timeoutMs)
+    child.on('exit', (code) => {
+      clearTimeout(timer)
+      resolve({ code, stdout, stderr })
+    })
+  })
+}
+
+async function freshDatabase(name: string): Promise<string> {
+  await pgServer.query(`CREATE DATABASE ${name}`)
+  return pgServer.url.replace(/\/postgres$/, `/${name}`)
+}
+
+test('replicas starting together apply each migration exactly once (advisory lock)', async () => {
+  const url = await freshDatabase('replicas')
+  const pools = Array.from({ length: 4 }, () => new pg.Pool({ connectionString: url, max: 2 }))
+  try {
+    const applied = await Promise.all(pools.map((pool) => migrate(pool, silent)))
+    assert.equal(applied.flat().length, 2, `applied: ${JSON.stringify(applied)}`)
+    const [{ n }] = await pgServer.query<{ n: number }>('SELECT count(*)::int AS n FROM pgmigrations', []).catch(() => [{ n: -1 }])
+    assert.equal(n, -1) // the default database was not touched
+    const client = new pg.Client({ connectionString: url })
+    await client.connect()
+    const { rows } = await client.query<{ users: number; runs: number }>('SELECT (SELECT count(*)::int FROM users) AS users, (SELECT count(*)::int FROM pgmigrations) AS runs')
+    await client.end()
+    assert.deepEqual(rows[0], { users: 10, runs: 2 })
+  } finally {
+    await Promise.all(pools.map((pool) => pool.end()))
+  }
+})
+
+test('a failing migration rolls back and reports the failure', async () => {
+  const url = await freshDatabase('broken')
+  const dir = mkdtempSync(join(tmpdir(), 'wdc-migrations-'))
+  writeFileSync(join(dir, '1_ok.sql'), '-- Up Migration\nCREATE TABLE fine (id int);\n')
+  writeFileSync(join(dir, '2_broken.sql'), '-- Up Migration\nCREATE TABLE nope (id int;\n')
+  const pool = new pg.Pool({ connectionString: url })
+  try {
+    await assert.rejects(migrate(pool, silent, dir))
+    const { rows } = await pool.query<{ t: string | null }>("SELECT to_regclass('fine')::text AS t")
+    assert.equal(rows[0]?.t, null, 'the whole run is one transaction')
+  } finally {
+    await pool.end()
+  }
+})
+
+test('npm run migrate: exit 0 when up to date, non-zero when the database is unreachable', async () => {
+  const ok = await run('src/cli/migrate.ts', { DATABASE_URL: pgServer.url, LOG_LEVEL: 'silent' })
+  assert.equal(ok.code, 0, ok.stderr)
+  const port = await freePort()
+  const down = await run('src/cli/migrate.ts', { DATABASE_URL: `postgresql://postgres@127.0.0.1:${port}/postgres`, STARTUP_TIMEOUT_S: '1', LOG_LEVEL: 'silent' })
+  assert.equal(down.code, 1)
+  assert.match(down.stderr, /migration failed: PostgreSQL still unreachable after 1 s/)
+})
+
+test('an invalid setting stops the service with one clear line naming it', async () => {
+  const result = await run('src/server.ts', { PORT: 'abc' })
+  assert.equal(result.code, 2)
+  assert.equal(result.stderr.trim(), 'configuration error: PORT must be an integer, got "abc"')
+})
+
+test('the service waits for PostgreSQL with a log line per attempt, then gives up with exit 1', async () => {
+  const port = await freePort()
+  const result = await run('src/server.ts', {
+    ...serviceEnv(pgServer, redisServer, { DATABASE_URL: `postgresql://postgres@127.0.0.1:${port}/postgres`, STARTUP_TIMEOUT_S: '2', LOG_LEVEL: 'info' })
+  })
+  assert.equal(result.code, 1)
+  const waits = result.stdout.split('\n').filter((line) => line.includes('waiting for PostgreSQL'))
+  assert.ok(waits.length >= 2, result.stdout)
+  assert.match(result.stdout, /cannot start: PostgreSQL is required/)
+})
+
+test('npm run doctor: a table of resolve / tcp / protocol per service, and the likely fix on failure', async () => {
+  const good = await run('src/cli/doctor.ts', { DATABASE_URL: pgServer.url, REDIS_URL: redisServer.url })
+  assert.equal(good.code, 0, good.stdout + good.stderr)
+  assert.match(good.stdout, /db\s+protocol\s+ok\s+select 1 -> 1/)
+  assert.match(good.stdout, /cache\s+protocol\s+ok\s+PING -> PONG/)
+  assert.match(good.stdout, /all checks passed/)
+
+  const port = await freePort()
+  const bad = await run('src/cli/doctor.ts', {
+    DATABASE_URL: `postgresql://postgres@127.0.0.1:${port}/postgres`,
+    REDIS_URL: `redis://:wrong-password@127.0.0.1:${redisServer.port}/0`
+  })
+  assert.equal(bad.code, 1)
+  assert.match(bad.stdout, /db\s+tcp\s+FAIL/)
+  assert.match(bad.stdout, /cache\s+protocol\s+FAIL/)
+  assert.match(bad.stdout, /Likely fix: .*REDIS_PASSWORD/)
+  assert.doesNotMatch(bad.stdout, /wrong-password/)
+
+  const unresolvable = await run('src/cli/doctor.ts', { PGHOST: 'no-such-host.invalid', REDIS_HOST: 'no-such-host.invalid' })
+  assert.equal(unresolvable.code, 1)
+  assert.match(unresolvable.stdout, /db\s+resolve\s+FAIL/)
+})
+
+async function startServer(env: Record<string, string>): Promise<{ child: ChildProcess; url: string; output: () => string }> {
+  const port = await freePort()
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    cwd: WEB,
+    env: { PATH: process.env.PATH ?? '', ...serviceEnv(pgServer, redisServer, { PORT: String(port), LOG_LEVEL: 'info', ...env }) }
+  })
+  let text = ''
+  child.stdout?.on('data', (d: Buffer) => (text += d.toString()))
+  child.stderr?.on('data', (d: Buffer) => (text += d.toString()))
+  const url = `http://127.0.0.1:${port}`
+  const deadline = Date.now() + 20_000
+  for (;;) {
+    try {
+      if ((await fetch(`${url}/livez`)).ok) break
+    } catch {
+      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`server did not start:\n${text}`)
+      await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+  }
+  return { child, url, output: () => text }
+}
+
+test('SIGTERM: requests in flight complete, then the process exits 0 within 10 s', async () => {
+  const { child, url, output } = await startServer({})
+  const before = Number((await pgServer.query<{ total: number }>("SELECT total::int AS total FROM visit_counter WHERE label = 'homepage'"))[0]?.total)
+  // Hold PostgreSQL's counter row so visits are in flight when the signal arrives.
+  const blocker = new pg.Client({ connectionString: pgServer.url })
+  await blocker.connect()
+  await blocker.query('BEGIN')
+  await blocker.query("SELECT * FROM visit_counter WHERE label = 'homepage' FOR UPDATE")
+  const inFlight = Array.from({ length: 20 }, () => fetch(`${url}/`).then(async (r) => ({ status: r.status, body: (await r.json()) as { visits: number } })))
+  await new Promise((resolve) => setTimeout(resolve, 300))
+  const signalled = Date.now()
+  child.kill('SIGTERM')
+  await new Promise((resolve) => setTimeout(resolve, 300))
+  await blocker.query('COMMIT')
+  await blocker.end()
+  const results = await Promise.all(inFlight)
+  const [code] = (await once(child, 'exit')) as [number | null]
+  const elapsed = Date.now() - signalled
+  assert.equal(code, 0, output())
+  assert.ok(elapsed < 10_000, `took ${elapsed} ms`)
+  assert.deepEqual(results.map((r) => r.status), Array(20).fill(200))
+  const numbers = results.map((r) => r.body.visits).sort((a, b) => a - b)
+  assert.deepEqual(numbers, Array.from({ length: 20 }, (_, i) => before + i + 1))
+  assert.match(output(), /stopped cleanly/)
+  await assert.rejects(fetch(`${url}/livez`), 'new connections are refused')
+})

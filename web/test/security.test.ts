@@ -1,0 +1,321 @@
+// Secure by default: optional bearer token on writes, rate limiting of writes, security headers on
+// every response, CORS off unless configured, Redis password (never logged) and TLS.
+import { after, before, describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import http from 'node:http'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { connect } from 'node:net'
+import { call, startStack, type TestStack } from './helpers/app.js'
+import { PgServer, RedisServer, freePort, redisServerBin, serviceEnv } from './helpers/harness.js'
+import { eventually, spawnService } from './support/service.js'
+
+const TOKEN = 'test-token-0123456789abcdef'
+const WRITES: Array<[string, string, unknown]> = [
+  ['POST', '/cache', { key: 'guarded', value: 1 }],
+  ['DELETE', '/cache/guarded', undefined],
+  ['POST', '/users', { username: 'guarded', email: 'guarded@example.com' }],
+  ['PATCH', '/users/1', { username: 'renamed' }],
+  ['DELETE', '/users/2', undefined]
+]
+
+describe('API_TOKEN: writes need the bearer token, reads stay open', () => {
+  let stack: TestStack
+  before(async () => {
+    stack = await startStack({ API_TOKEN: TOKEN })
+  })
+  after(() => stack.close())
+
+  const badHeaders: Array<[string, Record<string, string>]> = [
+    ['no Authorization header', {}],
+    ['a wrong token', { authorization: 'Bearer wrong-token-0123456789abcdef' }],
+    ['a token that is a prefix of the right one', { authorization: `Bearer ${TOKEN.slice(0, -1)}` }],
+    ['the right token with a suffix', { authorization: `Bearer ${TOKEN}x` }],
+    ['the right token without the Bearer scheme', { authorization: TOKEN }],
+    ['the right token as Basic credentials', { authorization: `Basic ${Buffer.from(`user:${TOKEN}`).toString('base64')}` }],
+    ['an empty bearer token', { authorization: 'Bearer ' }]
+  ]
+
+  for (const [what, headers] of badHeaders) {
+    test(`401 with ${what}, and nothing is written`, async () => {
+      for (const [method, path, json] of WRITES) {
+        const { status, body, headers: h } = await call(stack.url, path, { method, json, headers })
+        assert.equal(status, 401, `${method} ${path}`)
+        assert.equal(body.error, 'unauthorized')
+        assert.match(String(body.message), /Authorization: Bearer/)
+        assert.equal(h.get('www-authenticate'), 'Bearer')
+        assert.equal(h.get('x-content-type-options'), 'nosniff')
+      }
+      assert.equal(await stack.redis.command((r) => r.exists('kv:guarded')), 0)
+      const [{ n }] = await stack.pg.query<{ n: number }>("SELECT count(*)::int AS n FROM users WHERE username IN ('guarded', 'renamed')")
+      assert.equal(n, 0)
+    })
+  }
+
+  test('the 401 comes before the body is read: an oversized body without the token is still 401', async () => {
+    const { status } = await call(stack.url, '/cache', { method: 'POST', json: { key: 'k', value: 'x'.repeat(2 * 1024 * 1024) } })
+    assert.equal(status, 401)
+  })
+
+  test('with the right token every write goes through', async () => {
+    const auth = { authorization: `Bearer ${TOKEN}` }
+    const expected = [201, 204, 201, 200, 204]
+    for (const [i, [method, path, json]] of WRITES.entries()) {
+      if (method === 'DELETE' && path === '/cache/guarded') await call(stack.url, '/cache', { method: 'POST', json: { key: 'guarded', value: 1 }, headers: auth })
+      const { status, body } = await call(stack.url, path, { method, json, headers: auth })
+      assert.equal(status, expected[i], `${method} ${path}: ${JSON.stringify(body)}`)
+    }
+  })
+
+  test('the scheme name is case-insensitive, the token is not', async () => {
+    for (const scheme of ['bearer', 'BEARER', 'Bearer']) {
+      const { status } = await call(stack.url, '/cache', { method: 'POST', json: { key: 'scheme', value: scheme }, headers: { authorization: `${scheme} ${TOKEN}` } })
+      assert.equal(status, 201, scheme)
+    }
+    const { status } = await call(stack.url, '/cache', { method: 'POST', json: { key: 'scheme', value: 1 }, headers: { authorization: `Bearer ${TOKEN.toUpperCase()}` } })
+    assert.equal(status, 401)
+  })
+
+  test('reads need no token', async () => {
+    for (const path of ['/', '/visits', '/users', '/users/1', '/db', '/cache', '/health', '/livez', '/readyz', '/metrics']) {
+      assert.equal((await call(stack.url, path)).status, 200, path)
+    }
+  })
+})
+
+describe('rate limiting of writes (RATE_LIMIT_MAX)', () => {
+  let stack: TestStack
+  before(async () => {
+    stack = await startStack({ RATE_LIMIT_MAX: '5' })
+  })
+  after(() => stack.close())
+
+  test('the 6th write in a minute gets 429 with Retry-After; reads are not limited', async () => {
+    for (let i = 0; i < 5; i++) {
+      const { status, headers } = await call(stack.url, '/cache', { method: 'POST', json: { key: `r${i}`, value: i } })
+      assert.equal(status, 201)
+      assert.equal(headers.get('x-ratelimit-limit'), '5')
+    }
+    for (const [method, path, json] of WRITES) {
+      const { status, body, headers } = await call(stack.url, path, { method, json })
+      assert.equal(status, 429, `${method} ${path}`)
+      assert.equal(body.error, 'too_many_requests')
+      assert.match(String(body.message), /Rate limit of 5 writes per minute/)
+      const retryAfter = Number(headers.get('retry-after'))
+      assert.ok(retryAfter >= 1 && retryAfter <= 60, `Retry-After ${headers.get('retry-after')}`)
+      assert.equal(headers.get('x-content-type-options'), 'nosniff')
+    }
+    assert.equal(await stack.redis.command((r) => r.exists('kv:guarded')), 0, 'a limited write is not applied')
+    for (let i = 0; i < 20; i++) assert.equal((await call(stack.url, i % 2 ? '/users' : '/cache/r1')).status, 200)
+  })
+
+  test('off by default: 50 writes in a row all succeed', async () => {
+    const open = await startStack()
+    try {
+      for (let i = 0; i < 50; i++) assert.equal((await call(open.url, '/cache', { method: 'POST', json: { key: `w${i}`, value: i } })).status, 201)
+    } finally {
+      await open.close()
+    }
+  })
+})
+
+describe('security headers and CORS', () => {
+  let stack: TestStack
+  let cors: TestStack
+  before(async () => {
+    ;[stack, cors] = await Promise.all([startStack(), startStack({ CORS_ORIGIN: 'http://allowed.test,http://also.test' })])
+  })
+  after(async () => {
+    await Promise.all([stack.close(), cors.close()])
+  })
+
+  function raw(base: string, method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<{ status: number; headers: http.IncomingHttpHeaders }> {
+    const url = new URL(base)
+    return new Promise((resolve, reject) => {
+      const req = http.request({ host: url.hostname, port: url.port, method, path, headers, agent: false }, (res) => {
+        res.resume()
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers }))
+      })
+      req.on('error', reject)
+      req.end(body)
+    })
+  }
+
+  test('every kind of response carries the security headers and no X-Powered-By', async () => {
+    const responses: Array<[string, Promise<{ status: number; headers: http.IncomingHttpHeaders }>]> = [
+      ['200 JSON', raw(stack.url, 'GET', '/users')],
+      ['200 metrics', raw(stack.url, 'GET', '/metrics')],
+      ['200 docs', raw(stack.url, 'GET', '/docs/')],
+      ['201', raw(stack.url, 'POST', '/cache', { 'content-type': 'application/json' }, '{"key":"h","value":1}')],
+      ['204', raw(stack.url, 'DELETE', '/cache/h')],
+      ['400 validation', raw(stack.url, 'GET', '/users?limit=0')],
+      ['400 bad URL', raw(stack.url, 'GET', '/cache/%E0%A4%A')],
+      ['404', raw(stack.url, 'GET', '/nope')],
+      ['413', raw(stack.url, 'POST', '/cache', { 'content-type': 'application/json' }, JSON.stringify({ key: 'b', value: 'x'.repeat(1024 * 1024) }))],
+      ['415', raw(stack.url, 'POST', '/cache', { 'content-type': 'text/plain' }, 'x')]
+    ]
+    for (const [what, pending] of responses) {
+      const { status, headers } = await pending
+      assert.ok(status > 0, what)
+      assert.equal(headers['x-content-type-options'], 'nosniff', what)
+      assert.ok(headers['content-security-policy'], `${what}: Content-Security-Policy`)
+      assert.match(String(headers['content-security-policy']), /default-src '(self|none)'/, what)
+      assert.equal(headers['x-powered-by'], undefined, what)
+    }
+    const { headers } = await raw(stack.url, 'GET', '/livez')
+    assert.ok(headers['x-frame-options'] || /frame-ancestors/.test(String(headers['content-security-policy'])))
+    assert.ok(headers['referrer-policy'])
+    assert.equal(headers['cross-origin-opener-policy'], 'same-origin')
+  })
+
+  test('CORS is off by default: no Access-Control-Allow-Origin, and no preflight route', async () => {
+    const simple = await raw(stack.url, 'GET', '/users', { origin: 'http://evil.test' })
+    assert.equal(simple.status, 200)
+    assert.equal(simple.headers['access-control-allow-origin'], undefined)
+    const preflight = await raw(stack.url, 'OPTIONS', '/cache', { origin: 'http://evil.test', 'access-control-request-method': 'POST' })
+    assert.equal(preflight.headers['access-control-allow-origin'], undefined)
+    assert.equal(preflight.status, 404)
+  })
+
+  test('CORS_ORIGIN allows exactly the listed origins', async () => {
+    const allowed = await raw(cors.url, 'GET', '/users', { origin: 'http://allowed.test' })
+    assert.equal(allowed.headers['access-control-allow-origin'], 'http://allowed.test')
+    const also = await raw(cors.url, 'GET', '/users', { origin: 'http://also.test' })
+    assert.equal(also.headers['access-control-allow-origin'], 'http://also.test')
+    const other = await raw(cors.url, 'GET', '/users', { origin: 'http://evil.test' })
+    assert.equal(other.headers['access-control-allow-origin'], undefined)
+    const preflight = await raw(cors.url, 'OPTIONS', '/cache', { origin: 'http://allowed.test', 'access-control-request-method': 'POST' })
+    assert.equal(preflight.status, 204)
+    assert.equal(preflight.headers['access-control-allow-origin'], 'http://allowed.test')
+  })
+})
+
+describe('Redis password: required, supported, never logged', () => {
+  const REDIS_PASSWORD = 'redis-Secret-4242-never-logged'
+  const PG_PASSWORD = 'pg-Secret-4343-never-logged'
+  let pg: PgServer
+  let redis: RedisServer
+  before(async () => {
+    ;[pg, redis] = await Promise.all([PgServer.start(), RedisServer.start(REDIS_PASSWORD)])
+  })
+  after(async () => {
+    await Promise.all([pg.destroy(), redis.destroy()])
+  })
+
+  test('the test Redis refuses clients without the password', async () => {
+    const reply = await new Promise<string>((resolve, reject) => {
+      const socket = connect({ host: '127.0.0.1', port: redis.port }, () => socket.write('GET visit_counter:homepage\r\n'))
+      socket.once('data', (data) => {
+        socket.destroy()
+        resolve(data.toString())
+      })
+      socket.once('error', reject)
+    })
+    assert.match(reply, /^-NOAUTH/)
+  })
+
+  test('right password: healthy; wrong or missing password: degraded, the log says why; no password in any log line', async () => {
+    const env = (redisUrl: string) => ({
+      ...serviceEnv(pg, redis, { LOG_LEVEL: 'trace', STARTUP_TIMEOUT_S: '2' }),
+      DATABASE_URL: pg.url.replace('postgres@', `postgres:${PG_PASSWORD}@`),
+      REDIS_URL: redisUrl
+    })
+    const wrong = 'wrong-Secret-5151-never-logged'
+    const runs = [
+      { name: 'right password', url: redis.url, cache: 'up' },
+      { name: 'wrong password', url: `redis://:${wrong}@127.0.0.1:${redis.port}/0`, cache: 'down' },
+      { name: 'no password', url: `redis://127.0.0.1:${redis.port}/0`, cache: 'down' }
+    ]
+    for (const run of runs) {
+      const service = await spawnService(env(run.url))
+      try {
+        const health = await call(service.url, '/health')
+        assert.equal(health.body.services.cache.status, run.cache, run.name)
+        if (run.cache === 'down') {
+          assert.equal(health.status, 503)
+          assert.equal(health.body.status, 'degraded')
+          assert.equal(typeof health.body.services.cache.error, 'string', run.name)
+        }
+        await call(service.url, '/cache', { method: 'POST', json: { key: 'k', value: REDIS_PASSWORD }, headers: { authorization: `Bearer ${REDIS_PASSWORD}` } })
+        await call(service.url, '/nope')
+        await call(service.url, '/users')
+      } finally {
+        service.child.kill('SIGTERM')
+        await service.exited
+      }
+      const log = service.output()
+      assert.ok(log.length > 0)
+      if (run.cache === 'down') assert.match(log, /WRONGPASS|NOAUTH/, `${run.name}: the log names the authentication failure`)
+      for (const secret of [REDIS_PASSWORD, PG_PASSWORD, wrong, encodeURIComponent(REDIS_PASSWORD)]) {
+        assert.ok(!log.includes(secret), `${run.name}: a password appears in the log`)
+      }
+    }
+  })
+})
+
+describe('Redis over TLS (rediss://)', () => {
+  let dir: string
+  let pg: PgServer
+  let redisChild: ChildProcess | undefined
+  let port: number
+  let available = true
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'wdc-tls-'))
+    const openssl = (args: string[]) => spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' })
+    writeFileSync(join(dir, 'ext.cnf'), 'subjectAltName=IP:127.0.0.1\n')
+    const steps = [
+      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=web-db-cache test CA'],
+      ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1'],
+      ['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '2', '-extfile', 'ext.cnf']
+    ]
+    for (const step of steps) {
+      const result = openssl(step)
+      if (result.status !== 0) {
+        available = false
+        return
+      }
+    }
+    pg = await PgServer.start()
+    port = await freePort()
+    redisChild = spawn(
+      redisServerBin(),
+      ['--port', '0', '--tls-port', String(port), '--bind', '127.0.0.1', '--tls-cert-file', 'server.pem', '--tls-key-file', 'server.key', '--tls-ca-cert-file', 'ca.pem', '--tls-auth-clients', 'no', '--requirepass', 'tls-password', '--save', '', '--dir', dir],
+      { cwd: dir, stdio: 'ignore' }
+    )
+    await sleep(300)
+    if (redisChild.exitCode !== null) available = false
+  })
+  after(async () => {
+    redisChild?.kill('SIGKILL')
+    await pg?.destroy()
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  test('the service talks to Redis over TLS, verifying the server certificate', async (t) => {
+    if (!available) {
+      t.skip('openssl or a TLS-enabled redis-server is not available')
+      return
+    }
+    const base = { DATABASE_URL: pg.url, HOST: '127.0.0.1', LOG_LEVEL: 'silent', STARTUP_TIMEOUT_S: '5' }
+    const trusted = await spawnService({ ...base, REDIS_URL: `rediss://:tls-password@127.0.0.1:${port}/0`, NODE_EXTRA_CA_CERTS: join(dir, 'ca.pem') })
+    try {
+      await eventually('healthy over TLS', async () => (await call(trusted.url, '/health')).status === 200, 10_000)
+      assert.equal((await call(trusted.url, '/cache', { method: 'POST', json: { key: 'tls', value: { ok: true } } })).status, 201)
+      assert.deepEqual({ ...(await call(trusted.url, '/cache/tls')).body.value }, { ok: true })
+    } finally {
+      await trusted.destroy()
+    }
+    // Without the CA the certificate is not trusted: the cache is down, nothing is sent in clear.
+    const untrusted = await spawnService({ ...base, REDIS_URL: `rediss://:tls-password@127.0.0.1:${port}/0` })
+    try {
+      const health = await call(untrusted.url, '/health')
+      assert.equal(health.status, 503)
+      assert.equal(health.body.services.cache.status, 'down')
+    } finally {
+      await untrusted.destroy()
+    }
+  })
+})
