@@ -341,6 +341,8 @@ function renderRecent(reply: Reply<RecentVisits> | null): void {
 
 let usersOffset = 0
 let usersTotal = 0
+/** Reload the users on the next poll (set after a failure or a change of the services' state). */
+let usersDue = true
 
 let usersRequest = 0
 
@@ -352,6 +354,8 @@ async function loadUsers(): Promise<void> {
   const error = $('users-error')
   const badge = $('users-source')
   if (!reply.ok) {
+    // Try again on the next poll rather than wait for the next scheduled users refresh.
+    usersDue = true
     error.hidden = false
     error.textContent = `Could not load users: ${reply.message}`
     badge.dataset.source = 'error'
@@ -401,7 +405,6 @@ let pollTimer: ReturnType<typeof setTimeout> | undefined
 let polls = 0
 let polling = false
 let lastState = ''
-let usersDue = true
 
 async function poll(): Promise<void> {
   if (polling) return
