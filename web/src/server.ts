@@ -1,3 +1,4 @@
+import './heap.js'
 import closeWithGrace from 'close-with-grace'
 import { pino } from 'pino'
 import { ConfigError, describeTargets, loadConfig, type Config } from './config.js'
