@@ -1,44 +1,25 @@
 // Guarantee 1: exact counting. 10,000 visits over 64 concurrent connections; the database rises by
 // exactly the number of 2xx answers, each answer carries a distinct visit number, and the cached
 // total ends equal to the database total (or absent).
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { PgServer, RedisServer, serviceEnv } from '../helpers/harness.js'
-import { Load, describeStats, stopAllLoads } from '../support/load.js'
-import { spawnService, type ServiceProcess } from '../support/service.js'
+import { Load, describeStats } from '../support/load.js'
+import { liveServiceForFile, visitCounts } from '../support/service.js'
 
 // A hung test fails instead of holding up the run.
 const LIMIT_MS = 120_000
 
-let pg: PgServer
-let redis: RedisServer
-let service: ServiceProcess
-before(async () => {
-  ;[pg, redis] = await Promise.all([PgServer.start(), RedisServer.start()])
-  service = await spawnService(serviceEnv(pg, redis))
-})
-after(async () => {
-  await stopAllLoads()
-  await service?.destroy()
-  await Promise.all([pg?.destroy(), redis?.destroy()])
-})
-
-async function counts(): Promise<{ total: number; logged: number }> {
-  const [row] = await pg.query<{ total: number; logged: number }>(
-    "SELECT coalesce((SELECT total FROM visit_counter WHERE label = 'homepage'), 0)::int AS total, (SELECT count(*) FROM visits WHERE label = 'homepage')::int AS logged"
-  )
-  return row
-}
+const live = liveServiceForFile()
 
 const VISITS = 10_000
 const CONNECTIONS = 64
 
 test(`${VISITS} visits over ${CONNECTIONS} connections: the database rises by exactly the number of 2xx`, { timeout: LIMIT_MS }, async () => {
-  const start = await counts()
+  const start = await visitCounts(live.pg)
   const numbers: number[] = []
-  const rssBefore = service.rssKb()
+  const rssBefore = live.service.rssKb()
   const load = new Load({
-    url: service.url,
+    url: live.service.url,
     connections: CONNECTIONS,
     amount: VISITS,
     next: () => ({ path: '/' }),
@@ -47,9 +28,9 @@ test(`${VISITS} visits over ${CONNECTIONS} connections: the database rises by ex
     }
   })
   const stats = await load.done
-  const end = await counts()
-  const cached = await redis.command((r) => r.get('visit_counter:homepage'))
-  const rssAfter = service.rssKb()
+  const end = await visitCounts(live.pg)
+  const cached = await live.redis.command((r) => r.get('visit_counter:homepage'))
+  const rssAfter = live.service.rssKb()
 
   console.log(describeStats('exact counting', stats))
   console.log(
@@ -70,6 +51,6 @@ test(`${VISITS} visits over ${CONNECTIONS} connections: the database rises by ex
     if (numbers[i] !== start.total + i + 1) assert.fail(`visit numbers are not start+1..start+N: position ${i} holds ${numbers[i]}`)
   }
   assert.ok(cached === null || Number(cached) === end.total, `cached total ${cached} vs database ${end.total}`)
-  const visits = (await (await fetch(`${service.url}/visits`)).json()) as { total: number }
+  const visits = (await (await fetch(`${live.service.url}/visits`)).json()) as { total: number }
   assert.equal(visits.total, end.total, 'GET /visits agrees with the database')
 })

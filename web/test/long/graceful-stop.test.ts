@@ -1,38 +1,19 @@
 // Guarantee 4: graceful stop under load. SIGTERM to the real server process while requests are in
 // flight: every request accepted before the signal completes, new connections are refused, the
 // process exits 0 within 10 s after closing its pool and its Redis connection.
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { connect } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { PgServer, RedisServer, serviceEnv } from '../helpers/harness.js'
-import { Load, describeStats, send, type Outcome, stopAllLoads } from '../support/load.js'
+import { Load, describeStats, send, type Outcome } from '../support/load.js'
 import http from 'node:http'
 import pgDriver from 'pg'
-import { spawnService, type ServiceProcess } from '../support/service.js'
+import { liveServiceForFile, visitCounts } from '../support/service.js'
 
 // A hung test fails instead of holding up the run.
 const LIMIT_MS = 120_000
 
-let pg: PgServer
-let redis: RedisServer
-let service: ServiceProcess
-before(async () => {
-  ;[pg, redis] = await Promise.all([PgServer.start(), RedisServer.start()])
-  service = await spawnService(serviceEnv(pg, redis, { LOG_LEVEL: 'info' }))
-})
-after(async () => {
-  await stopAllLoads()
-  await service?.destroy()
-  await Promise.all([pg?.destroy(), redis?.destroy()])
-})
-
-async function counts(): Promise<{ total: number; logged: number }> {
-  const [row] = await pg.query<{ total: number; logged: number }>(
-    "SELECT coalesce((SELECT total FROM visit_counter WHERE label = 'homepage'), 0)::int AS total, (SELECT count(*) FROM visits WHERE label = 'homepage')::int AS logged"
-  )
-  return row
-}
+const live = liveServiceForFile({ LOG_LEVEL: 'info' })
 
 function tcpConnect(port: number): Promise<string> {
   return new Promise((resolve) => {
@@ -46,50 +27,50 @@ function tcpConnect(port: number): Promise<string> {
 }
 
 async function serviceConnections(): Promise<{ db: number; cache: number }> {
-  const [{ n }] = await pg.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'web-db-cache'")
-  const clients = await redis.command((r) => r.client('LIST') as Promise<string>)
+  const [{ n }] = await live.pg.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'web-db-cache'")
+  const clients = await live.redis.command((r) => r.client('LIST') as Promise<string>)
   return { db: n, cache: clients.split('\n').filter((line) => line.includes('name=web-db-cache')).length }
 }
 
 test('SIGTERM with requests in flight: they all complete, new connections are refused, exit 0 within 10 s', { timeout: LIMIT_MS }, async () => {
-  const start = await counts()
+  const start = await visitCounts(live.pg)
   const outcomes: Outcome[] = []
-  const load = new Load({ url: service.url, connections: 16, durationMs: 30_000, timeoutMs: 20_000, next: () => ({ path: '/' }), onOutcome: (o) => outcomes.push(o) })
+  const load = new Load({ url: live.service.url, connections: 16, durationMs: 30_000, timeoutMs: 20_000, next: () => ({ path: '/' }), onOutcome: (o) => outcomes.push(o) })
   await sleep(1500)
   const connectedBefore = await serviceConnections()
 
   // Hold the counter row locked so that a known set of requests is certainly inside the service
   // (read, routed, waiting on their commit) when the signal arrives: the 16 load connections plus
   // 40 requests on fresh connections. The lock is released well inside the statement timeout.
-  const locker = new pgDriver.Client({ connectionString: pg.url })
+  const locker = new pgDriver.Client({ connectionString: live.pg.url })
   await locker.connect()
   await locker.query('BEGIN')
   await locker.query("SELECT total FROM visit_counter WHERE label = 'homepage' FOR UPDATE")
   const oneShot = new http.Agent({ keepAlive: false })
-  const base = new URL(service.url)
+  const base = new URL(live.service.url)
   const held = Array.from({ length: 40 }, () => send(oneShot, base, { path: '/' }, 20_000))
   await sleep(800)
-  service.child.kill('SIGTERM')
+  live.service.child.kill('SIGTERM')
   const signalledAt = performance.now()
 
   await sleep(400)
-  const newConnection = await tcpConnect(service.port)
+  const newConnection = await tcpConnect(live.service.port)
   await locker.query('COMMIT')
   await locker.end()
 
-  const exit = await service.exited
+  const exit = await live.service.exited
   const exitMs = Math.round(performance.now() - signalledAt)
   const heldOutcomes = await Promise.all(held)
   const stats = await load.stop()
   oneShot.destroy()
-  const end = await counts()
+  const end = await visitCounts(live.pg)
   const left = await serviceConnections()
 
   const beforeSignal = [...outcomes.filter((o) => o.sentAt < signalledAt), ...heldOutcomes]
   const afterSignal = outcomes.filter((o) => o.sentAt >= signalledAt)
   const inFlight = beforeSignal.filter((o) => o.sentAt + o.ms > signalledAt)
   const okVisits = [...outcomes, ...heldOutcomes].filter((o) => o.status === 200).length
-  const log = service.output()
+  const log = live.service.output()
   console.log(describeStats('graceful stop (load)', stats))
   console.log(
     `graceful stop: ${inFlight.length} requests in flight at SIGTERM (${inFlight.filter((o) => o.status === 200).length} completed with 200), ` +

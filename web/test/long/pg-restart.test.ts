@@ -1,46 +1,27 @@
 // Guarantee 3: PostgreSQL restarts under load. Routes that need it answer 503 with a clear message
 // during the outage, within a bounded time; the service recovers without a restart; every visit
 // that got a 2xx is in the table exactly once and none that got an error is.
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { PgServer, RedisServer, serviceEnv } from '../helpers/harness.js'
-import { Load, describeStats, type Outcome, type RequestSpec, stopAllLoads } from '../support/load.js'
-import { eventually, spawnService, type ServiceProcess } from '../support/service.js'
+import { Load, describeStats, type Outcome, type RequestSpec } from '../support/load.js'
+import { eventually, liveServiceForFile, visitCounts } from '../support/service.js'
 import { call } from '../helpers/app.js'
 
 // A hung test fails instead of holding up the run.
 const LIMIT_MS = 120_000
 
-let pg: PgServer
-let redis: RedisServer
-let service: ServiceProcess
-before(async () => {
-  ;[pg, redis] = await Promise.all([PgServer.start(), RedisServer.start()])
-  service = await spawnService(serviceEnv(pg, redis))
-})
-after(async () => {
-  await stopAllLoads()
-  await service?.destroy()
-  await Promise.all([pg?.destroy(), redis?.destroy()])
-})
-
-async function counts(): Promise<{ total: number; logged: number }> {
-  const [row] = await pg.query<{ total: number; logged: number }>(
-    "SELECT coalesce((SELECT total FROM visit_counter WHERE label = 'homepage'), 0)::int AS total, (SELECT count(*) FROM visits WHERE label = 'homepage')::int AS logged"
-  )
-  return row
-}
+const live = liveServiceForFile()
 
 // Mostly visits, with the other PostgreSQL routes mixed in.
 const MIX: RequestSpec[] = [{ path: '/' }, { path: '/' }, { path: '/' }, { path: '/users/3' }, { path: '/' }, { path: '/db' }, { path: '/' }, { path: '/users?limit=5' }]
 
 async function outageUnderLoad(kind: 'stop' | 'kill', durationMs: number): Promise<void> {
   const name = kind === 'stop' ? 'postgres restart' : 'postgres crash'
-  const start = await counts()
+  const start = await visitCounts(live.pg)
   const outcomes: Outcome[] = []
   const load = new Load({
-    url: service.url,
+    url: live.service.url,
     connections: 16,
     durationMs,
     timeoutMs: 20_000,
@@ -51,31 +32,31 @@ async function outageUnderLoad(kind: 'stop' | 'kill', durationMs: number): Promi
   await sleep(2500)
   // stop: fast shutdown, sessions are cut and transactions in progress roll back.
   // kill: SIGQUIT, the postmaster and every backend die at once, as in a crash; recovery on start.
-  if (kind === 'stop') await pg.stop()
-  else await pg.kill()
+  if (kind === 'stop') await live.pg.stop()
+  else await live.pg.kill()
   const downAt = performance.now()
   await sleep(1500)
-  const health = await call(service.url, '/health')
+  const health = await call(live.service.url, '/health')
   assert.equal(health.status, 503)
   assert.equal(health.body.status, 'unhealthy')
   assert.equal(health.body.services.db.status, 'down')
-  assert.equal((await call(service.url, '/readyz')).status, 503)
-  assert.equal((await call(service.url, '/livez')).status, 200)
-  assert.equal((await call(service.url, '/cache')).status, 200, 'Redis-only routes keep working')
+  assert.equal((await call(live.service.url, '/readyz')).status, 503)
+  assert.equal((await call(live.service.url, '/livez')).status, 200)
+  assert.equal((await call(live.service.url, '/cache')).status, 200, 'Redis-only routes keep working')
   await sleep(1500)
-  await pg.start()
+  await live.pg.start()
   const upAt = performance.now()
   // Visits sent by this probe are counted exactly like the load's.
   let probeOk = 0
   const recoveredMs = await eventually('a visit counted again', async () => {
-    const visit = await call(service.url, '/')
+    const visit = await call(live.service.url, '/')
     if (visit.status === 200) probeOk++
     return visit.status === 200
   }, 15_000)
-  await eventually('/health 200 again', async () => (await call(service.url, '/health')).status === 200, 10_000)
+  await eventually('/health 200 again', async () => (await call(live.service.url, '/health')).status === 200, 10_000)
 
   const stats = await load.done
-  const end = await counts()
+  const end = await visitCounts(live.pg)
   const visits = outcomes.filter((o) => o.spec.path === '/')
   const acknowledged = visits.filter((o) => o.status === 200)
   const refused = visits.filter((o) => o.status === 503)
@@ -84,11 +65,11 @@ async function outageUnderLoad(kind: 'stop' | 'kill', durationMs: number): Promi
   console.log(
     `${name}: down for ${Math.round(upAt - downAt)} ms, ${during.length} requests sent meanwhile; visits 2xx ${acknowledged.length}, 503 ${refused.length}; ` +
       `first visit counted ${recoveredMs} ms after restart; database total ${start.total} -> ${end.total} (+${end.total - start.total}), visit log +${end.logged - start.logged}; ` +
-      `slowest answer ${stats.maxMs} ms; service pid ${service.pid} still running: ${service.child.exitCode === null}`
+      `slowest answer ${stats.maxMs} ms; service pid ${live.service.pid} still running: ${live.service.child.exitCode === null}`
   )
 
   assert.ok(refused.length > 0, 'some visits were refused during the outage')
-  assert.equal(service.child.exitCode, null, 'the service did not crash or restart')
+  assert.equal(live.service.child.exitCode, null, 'the service did not crash or restart')
   assert.deepEqual(stats.failures, {}, 'every request got an answer (no hang, no dropped connection)')
   for (const o of outcomes) {
     assert.ok(o.status === 200 || o.status === 503, `${o.spec.path} answered ${o.status}: ${o.body}`)

@@ -1,44 +1,25 @@
 // Guarantee 2: Redis dies under load. Visits keep being counted from PostgreSQL with no 5xx on /,
 // /health says degraded and names the cache, the cache routes answer 503 with a message; when
 // Redis is back, /health is 200 within seconds, the cache refills, and no count is lost or doubled.
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { PgServer, RedisServer, serviceEnv } from '../helpers/harness.js'
-import { Load, describeStats, type Outcome, stopAllLoads } from '../support/load.js'
-import { eventually, spawnService, type ServiceProcess } from '../support/service.js'
+import { Load, describeStats, type Outcome } from '../support/load.js'
+import { eventually, liveServiceForFile, visitCounts } from '../support/service.js'
 import { call } from '../helpers/app.js'
 
 // A hung test fails instead of holding up the run.
 const LIMIT_MS = 120_000
 
-let pg: PgServer
-let redis: RedisServer
-let service: ServiceProcess
-before(async () => {
-  ;[pg, redis] = await Promise.all([PgServer.start(), RedisServer.start()])
-  service = await spawnService(serviceEnv(pg, redis))
-})
-after(async () => {
-  await stopAllLoads()
-  await service?.destroy()
-  await Promise.all([pg?.destroy(), redis?.destroy()])
-})
-
-async function counts(): Promise<{ total: number; logged: number }> {
-  const [row] = await pg.query<{ total: number; logged: number }>(
-    "SELECT coalesce((SELECT total FROM visit_counter WHERE label = 'homepage'), 0)::int AS total, (SELECT count(*) FROM visits WHERE label = 'homepage')::int AS logged"
-  )
-  return row
-}
+const live = liveServiceForFile()
 
 test('Redis killed during a sustained load of visits, then restarted', { timeout: LIMIT_MS }, async () => {
-  assert.equal((await call(service.url, '/cache', { method: 'POST', json: { key: 'before-outage', value: { n: 1 } } })).status, 201)
-  const start = await counts()
-  const rssBefore = service.rssKb()
+  assert.equal((await call(live.service.url, '/cache', { method: 'POST', json: { key: 'before-outage', value: { n: 1 } } })).status, 201)
+  const start = await visitCounts(live.pg)
+  const rssBefore = live.service.rssKb()
   const visits: Outcome[] = []
   const load = new Load({
-    url: service.url,
+    url: live.service.url,
     connections: 16,
     durationMs: 14_000,
     timeoutMs: 15_000,
@@ -47,12 +28,12 @@ test('Redis killed during a sustained load of visits, then restarted', { timeout
   })
 
   await sleep(2000)
-  await redis.stop() // SIGKILL: the data in memory is gone, like a crashed cache
+  await live.redis.stop() // SIGKILL: the data in memory is gone, like a crashed cache
   const killedAt = performance.now()
   await sleep(1000)
 
   // While Redis is away.
-  const health = await call(service.url, '/health')
+  const health = await call(live.service.url, '/health')
   assert.equal(health.status, 503)
   assert.equal(health.body.status, 'degraded')
   assert.equal(health.body.services.cache.status, 'down')
@@ -65,32 +46,32 @@ test('Redis killed during a sustained load of visits, then restarted', { timeout
     ['/cache/before-outage', { method: 'DELETE' }]
   ] as const) {
     const started = performance.now()
-    const { status, body } = await call(service.url, path, init)
+    const { status, body } = await call(live.service.url, path, init)
     assert.equal(status, 503, `${init.method ?? 'GET'} ${path}`)
     assert.equal(body.error, 'cache_unavailable')
     assert.match(String(body.message), /Redis is unavailable/)
     assert.ok(performance.now() - started < 3000, 'a dead cache fails fast')
   }
-  const total = await call(service.url, '/visits')
+  const total = await call(live.service.url, '/visits')
   assert.equal(total.status, 200)
   assert.equal(total.body.cached, false)
-  assert.equal((await call(service.url, '/readyz')).status, 200, 'still ready: PostgreSQL is the source of truth')
+  assert.equal((await call(live.service.url, '/readyz')).status, 200, 'still ready: PostgreSQL is the source of truth')
 
   await sleep(2000)
-  await redis.start()
+  await live.redis.start()
   const restartedAt = performance.now()
-  const healthyAfterMs = await eventually('/health back to 200', async () => (await call(service.url, '/health')).status === 200, 10_000)
-  await eventually('the key/value API back', async () => (await call(service.url, '/cache', { method: 'POST', json: { key: 'after', value: 2 } })).status === 201, 5000)
-  await call(service.url, '/users')
-  const users = await call(service.url, '/users')
+  const healthyAfterMs = await eventually('/health back to 200', async () => (await call(live.service.url, '/health')).status === 200, 10_000)
+  await eventually('the key/value API back', async () => (await call(live.service.url, '/cache', { method: 'POST', json: { key: 'after', value: 2 } })).status === 201, 5000)
+  await call(live.service.url, '/users')
+  const users = await call(live.service.url, '/users')
   assert.equal(users.body.cached, true, 'user reads are cached again')
 
   const stats = await load.done
-  const end = await counts()
-  await call(service.url, '/visits')
-  const refilled = await call(service.url, '/visits')
-  const cached = await redis.command((r) => r.get('visit_counter:homepage'))
-  const rssAfter = service.rssKb()
+  const end = await visitCounts(live.pg)
+  await call(live.service.url, '/visits')
+  const refilled = await call(live.service.url, '/visits')
+  const cached = await live.redis.command((r) => r.get('visit_counter:homepage'))
+  const rssAfter = live.service.rssKb()
 
   const during = visits.filter((o) => o.sentAt > killedAt && o.sentAt < restartedAt)
   console.log(describeStats('redis dies', stats))

@@ -3,11 +3,10 @@
 // 15 % of its value after the warm-up. RSS swings by tens of MiB with each garbage collection
 // cycle (about 20-30 s here), so both values are means of 1 s samples over 20 s: the first 20 s
 // after the warm-up, and the last 20 s of the soak. The raw values are printed too.
-import { after, before, test } from 'node:test'
+import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { PgServer, RedisServer, serviceEnv } from '../helpers/harness.js'
-import { Load, describeStats, type RequestSpec, stopAllLoads } from '../support/load.js'
-import { spawnService, type ServiceProcess } from '../support/service.js'
+import { Load, describeStats, type RequestSpec } from '../support/load.js'
+import { liveServiceForFile, visitCounts } from '../support/service.js'
 import { call } from '../helpers/app.js'
 
 const WARMUP_MS = 15_000
@@ -17,26 +16,10 @@ const CONNECTIONS = 16
 // A hung test fails instead of holding up the run.
 const LIMIT_MS = SOAK_MS + 120_000
 
-let pg: PgServer
-let redis: RedisServer
-let service: ServiceProcess
-before(async () => {
-  ;[pg, redis] = await Promise.all([PgServer.start(), RedisServer.start()])
-  service = await spawnService(serviceEnv(pg, redis, { NODE_ENV: 'production' }))
-})
-after(async () => {
-  await stopAllLoads()
-  await service?.destroy()
-  await Promise.all([pg?.destroy(), redis?.destroy()])
-})
-
-async function visitTotal(): Promise<number> {
-  const [row] = await pg.query<{ total: number }>("SELECT coalesce((SELECT total FROM visit_counter WHERE label = 'homepage'), 0)::int AS total")
-  return row.total
-}
+const live = liveServiceForFile({ NODE_ENV: 'production' })
 
 async function heapUsedMiB(): Promise<string> {
-  const text = await (await fetch(`${service.url}/metrics`)).text()
+  const text = await (await fetch(`${live.service.url}/metrics`)).text()
   const bytes = Number(/^nodejs_heap_size_used_bytes (\S+)/m.exec(text)?.[1])
   return (bytes / 1024 / 1024).toFixed(1)
 }
@@ -67,14 +50,14 @@ function mix(userId: number): (n: number) => RequestSpec {
 }
 
 test(`soak: ${SOAK_MS / 1000} s of mixed load after a ${WARMUP_MS / 1000} s warm-up`, { timeout: LIMIT_MS }, async () => {
-  const created = await call(service.url, '/users', { method: 'POST', json: { username: 'soak', email: 'soak@example.com' } })
+  const created = await call(live.service.url, '/users', { method: 'POST', json: { username: 'soak', email: 'soak@example.com' } })
   assert.equal(created.status, 201)
-  assert.equal((await call(service.url, '/cache', { method: 'POST', json: { key: 'soak-fixed', value: 'here', ttl: 3600 } })).status, 201)
+  assert.equal((await call(live.service.url, '/cache', { method: 'POST', json: { key: 'soak-fixed', value: 'here', ttl: 3600 } })).status, 201)
   const next = mix(Number(created.body.id))
 
-  const rssStart = service.rssKb()
+  const rssStart = live.service.rssKb()
   const samples: Array<{ at: number; kb: number }> = []
-  const sampler = setInterval(() => samples.push({ at: performance.now(), kb: service.rssKb() }), 1000)
+  const sampler = setInterval(() => samples.push({ at: performance.now(), kb: live.service.rssKb() }), 1000)
   const meanBetween = (from: number, to: number) => {
     const window = samples.filter((s) => s.at > from && s.at <= to)
     return window.reduce((sum, s) => sum + s.kb, 0) / window.length
@@ -82,9 +65,9 @@ test(`soak: ${SOAK_MS / 1000} s of mixed load after a ${WARMUP_MS / 1000} s warm
   try {
     // Warm up for 15 s and at least 20,000 requests (at most 15 s more), so that the JIT and the
     // heap reach their working size before the baseline is taken, even on a slow machine.
-    const warmup = await new Load({ url: service.url, connections: CONNECTIONS, durationMs: WARMUP_MS, next }).done
+    const warmup = await new Load({ url: live.service.url, connections: CONNECTIONS, durationMs: WARMUP_MS, next }).done
     if (warmup.sent < 20_000) {
-      const more = await new Load({ url: service.url, connections: CONNECTIONS, durationMs: 15_000, amount: 20_000 - warmup.sent, next }).done
+      const more = await new Load({ url: live.service.url, connections: CONNECTIONS, durationMs: 15_000, amount: 20_000 - warmup.sent, next }).done
       warmup.sent += more.sent
       warmup.ok += more.ok
       warmup.elapsedMs += more.elapsedMs
@@ -92,13 +75,13 @@ test(`soak: ${SOAK_MS / 1000} s of mixed load after a ${WARMUP_MS / 1000} s warm
     }
     const heapAfterWarmup = await heapUsedMiB()
     const warmupEnd = performance.now()
-    const rssAfterWarmup = service.rssKb()
-    const totalBefore = await visitTotal()
+    const rssAfterWarmup = live.service.rssKb()
+    const totalBefore = (await visitCounts(live.pg)).total
 
     let visitsOk = 0
     let unexpected = ''
     const load = new Load({
-      url: service.url,
+      url: live.service.url,
       connections: CONNECTIONS,
       durationMs: SOAK_MS,
       next,
@@ -109,8 +92,8 @@ test(`soak: ${SOAK_MS / 1000} s of mixed load after a ${WARMUP_MS / 1000} s warm
     })
     const stats = await load.done
     const soakEnd = performance.now()
-    const rssEnd = service.rssKb()
-    const totalAfter = await visitTotal()
+    const rssEnd = live.service.rssKb()
+    const totalAfter = (await visitCounts(live.pg)).total
     const heapAtEnd = await heapUsedMiB()
     const baseline = meanBetween(warmupEnd, warmupEnd + 20_000)
     const final = meanBetween(soakEnd - 20_000, soakEnd)
@@ -134,7 +117,7 @@ test(`soak: ${SOAK_MS / 1000} s of mixed load after a ${WARMUP_MS / 1000} s warm
     assert.equal(stats.ok, stats.sent)
     assert.equal(totalAfter - totalBefore, visitsOk, 'visits counted exactly')
     assert.ok(final <= baseline * 1.15, `RSS grew ${(growth * 100).toFixed(1)} % (limit 15 %)`)
-    assert.ok((await call(service.url, '/health')).status === 200)
+    assert.ok((await call(live.service.url, '/health')).status === 200)
   } finally {
     clearInterval(sampler)
   }

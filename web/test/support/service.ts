@@ -5,7 +5,9 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { freePort } from '../helpers/harness.js'
+import { after, before } from 'node:test'
+import { PgServer, RedisServer, freePort, serviceEnv } from '../helpers/harness.js'
+import { stopAllLoads } from './load.js'
 
 const WEB = new URL('../..', import.meta.url).pathname
 
@@ -94,4 +96,37 @@ export async function eventually(what: string, check: () => Promise<boolean>, ti
     if (Date.now() - started > timeoutMs) throw new Error(`${what} did not happen within ${timeoutMs} ms`)
     await sleep(everyMs)
   }
+}
+
+/** What a long test file runs against. The fields are set by the file's `before` hook. */
+export interface LiveService {
+  pg: PgServer
+  redis: RedisServer
+  service: ServiceProcess
+}
+
+/**
+ * Registers the file's hooks: before its tests, private PostgreSQL and Redis and the service on
+ * them; after them, every load stopped, then the service, then the servers (also when tests fail).
+ */
+export function liveServiceForFile(extraEnv: Record<string, string> = {}): LiveService {
+  const live = {} as LiveService
+  before(async () => {
+    ;[live.pg, live.redis] = await Promise.all([PgServer.start(), RedisServer.start()])
+    live.service = await spawnService(serviceEnv(live.pg, live.redis, extraEnv))
+  })
+  after(async () => {
+    await stopAllLoads()
+    await live.service?.destroy()
+    await Promise.all([live.pg?.destroy(), live.redis?.destroy()])
+  })
+  return live
+}
+
+/** The homepage counter and the number of logged visits, read straight from PostgreSQL. */
+export async function visitCounts(pg: PgServer): Promise<{ total: number; logged: number }> {
+  const [row] = await pg.query<{ total: number; logged: number }>(
+    "SELECT coalesce((SELECT total FROM visit_counter WHERE label = 'homepage'), 0)::int AS total, (SELECT count(*) FROM visits WHERE label = 'homepage')::int AS logged"
+  )
+  return row
 }
