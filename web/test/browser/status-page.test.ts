@@ -60,7 +60,7 @@ describe('status page', () => {
     assert.equal(json.body.status, 'ok')
 
     const response = await page.goto(stack.url + '/')
-    assert.ok(response !== null)
+    assert.ok(response !== null, 'the page load got a response')
     assert.equal(response.status(), 200)
     assert.match(response.headers()['content-type'] ?? '', /text\/html/)
     assert.match(response.headers()['content-security-policy'] ?? '', /script-src 'self'/)
@@ -100,7 +100,7 @@ describe('status page', () => {
       assert.ok(match, `hit counts shown: ${counts}`)
       const hits = digits(match[1] ?? '')
       const misses = digits(match[2] ?? '')
-      assert.ok(hits + misses > 0)
+      assert.ok(hits + misses > 0, `hits ${hits} + misses ${misses} > 0`)
       assert.equal(shown, `${Math.round((Math.round((hits / (hits + misses)) * 1000) / 1000) * 1000) / 10}%`)
       const latest = ((await call(stack.url, '/health')).body as unknown as HealthBody).cache_stats
       assert.ok(latest.hits >= hits && latest.misses >= misses, 'the page never shows more than the server counted')
@@ -145,7 +145,12 @@ describe('status page', () => {
     await eventually(async () => assert.match(await text(page, '#users-range'), new RegExp(`of ${total}$`)))
     if (total > 10) {
       await page.getByRole('button', { name: 'Next →' }).click()
-      await eventually(async () => assert.ok((await page.locator('#users-body td.username > span:first-child').allTextContents()).includes('page_tester')))
+      // With a message: a bare assert.ok() that fails makes Node re-read the (transpiled) source to
+      // describe the expression, which took minutes here, on every retry.
+      await eventually(async () => {
+        const shown = await page.locator('#users-body td.username > span:first-child').allTextContents()
+        assert.ok(shown.includes('page_tester'), `page 2 shows ${JSON.stringify(shown)}`)
+      })
       await page.getByRole('button', { name: '← Previous' }).click()
       await eventually(async () => assert.match(await text(page, '#users-range'), /^1–10 of/))
     }
