@@ -1,7 +1,7 @@
 // The seeds' counter loses visits when requests race (read, add one, write back). Ours may not.
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { call, startStack, type TestStack } from './helpers/app.js'
+import { call, startStack, visitCounts, type TestStack } from './helpers/app.js'
 
 let stack: TestStack
 before(async () => {
@@ -12,7 +12,7 @@ after(() => stack.close())
 const VISITS = 2000
 
 test(`${VISITS} concurrent visits: each gets a distinct number, and the database holds exactly that many`, async () => {
-  const [{ total: before }] = await stack.pg.query<{ total: number }>("SELECT total::int FROM visit_counter WHERE label = 'homepage'")
+  const { total: before } = await visitCounts(stack.pg)
   const responses = await Promise.all(Array.from({ length: VISITS }, () => call(stack.url, '/')))
   const ok = responses.filter((r) => r.status === 200)
   assert.equal(ok.length, VISITS, `statuses: ${[...new Set(responses.map((r) => r.status))].join(',')}`)
@@ -20,9 +20,7 @@ test(`${VISITS} concurrent visits: each gets a distinct number, and the database
   const numbers = ok.map((r) => Number(r.body.visits)).sort((a, b) => a - b)
   assert.deepEqual(numbers, Array.from({ length: VISITS }, (_, i) => Number(before) + i + 1), 'numbers are exactly before+1 .. before+N')
 
-  const [{ total, logged }] = await stack.pg.query<{ total: number; logged: number }>(
-    "SELECT (SELECT total::int FROM visit_counter WHERE label = 'homepage') AS total, (SELECT count(*)::int FROM visits) AS logged"
-  )
+  const { total, logged } = await visitCounts(stack.pg)
   assert.equal(total, Number(before) + VISITS)
   assert.equal(logged, total)
 

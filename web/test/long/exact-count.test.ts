@@ -4,7 +4,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { Load, describeStats } from '../support/load.js'
-import { liveServiceForFile, visitCounts } from '../support/service.js'
+import { liveServiceForFile } from '../support/service.js'
+import { visitCounts } from '../helpers/app.js'
 
 // A hung test fails instead of holding up the run.
 const LIMIT_MS = 120_000

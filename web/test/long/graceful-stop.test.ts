@@ -8,7 +8,8 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { Load, describeStats, send, type Outcome } from '../support/load.js'
 import http from 'node:http'
 import pgDriver from 'pg'
-import { liveServiceForFile, visitCounts } from '../support/service.js'
+import { liveServiceForFile } from '../support/service.js'
+import { visitCounts } from '../helpers/app.js'
 
 // A hung test fails instead of holding up the run.
 const LIMIT_MS = 120_000

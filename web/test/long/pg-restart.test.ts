@@ -5,8 +5,8 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { Load, describeStats, type Outcome, type RequestSpec } from '../support/load.js'
-import { eventually, liveServiceForFile, visitCounts } from '../support/service.js'
-import { call } from '../helpers/app.js'
+import { eventually, liveServiceForFile } from '../support/service.js'
+import { call, visitCounts } from '../helpers/app.js'
 
 // A hung test fails instead of holding up the run.
 const LIMIT_MS = 120_000

@@ -6,8 +6,8 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { Load, describeStats, type RequestSpec } from '../support/load.js'
-import { liveServiceForFile, visitCounts } from '../support/service.js'
-import { call } from '../helpers/app.js'
+import { liveServiceForFile } from '../support/service.js'
+import { call, visitCounts } from '../helpers/app.js'
 
 const WARMUP_MS = 15_000
 const SOAK_MS = Number(process.env.SOAK_SECONDS ?? 60) * 1000

@@ -122,11 +122,3 @@ export function liveServiceForFile(extraEnv: Record<string, string> = {}): LiveS
   })
   return live
 }
-
-/** The homepage counter and the number of logged visits, read straight from PostgreSQL. */
-export async function visitCounts(pg: PgServer): Promise<{ total: number; logged: number }> {
-  const [row] = await pg.query<{ total: number; logged: number }>(
-    "SELECT coalesce((SELECT total FROM visit_counter WHERE label = 'homepage'), 0)::int AS total, (SELECT count(*) FROM visits WHERE label = 'homepage')::int AS logged"
-  )
-  return row
-}
