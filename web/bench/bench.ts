@@ -52,31 +52,70 @@ interface Options {
 }
 
 function parseArgs(argv: string[]): Options {
-  const options: Options = { connections: 32, durationS: 10, warmupS: 3, rows: 0, only: undefined, cpuProf: false, build: true, publish: false, interleave: true, nodeArgs: [], rounds: 1 }
+  const options: Options = {
+    connections: 32,
+    durationS: 10,
+    warmupS: 3,
+    rows: 0,
+    only: undefined,
+    cpuProf: false,
+    build: true,
+    publish: false,
+    interleave: true,
+    nodeArgs: [],
+    rounds: 1
+  }
   const int = (flag: string, value: string | undefined, min: number, max: number): number => {
     const n = Number(value)
-    if (value === undefined || !Number.isInteger(n) || n < min || n > max) throw new Error(`${flag} needs an integer between ${min} and ${max}`)
+    if (value === undefined || !Number.isInteger(n) || n < min || n > max)
+      throw new Error(`${flag} needs an integer between ${min} and ${max}`)
     return n
   }
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]
     switch (arg) {
-      case '--connections': options.connections = int(arg, argv[++i], 1, 1000); break
-      case '--duration': options.durationS = int(arg, argv[++i], 1, 300); break
-      case '--warmup': options.warmupS = int(arg, argv[++i], 0, 60); break
-      case '--rows': options.rows = int(arg, argv[++i], 0, 50_000_000); break
-      case '--rounds': options.rounds = int(arg, argv[++i], 1, 9); break
-      case '--only': options.only = (argv[++i] ?? '').split(',').map((s) => s.trim()).filter(Boolean); break
-      case '--cpu-prof': options.cpuProf = true; break
-      case '--no-build': options.build = false; break
-      case '--publish': options.publish = true; break
-      case '--no-interleave': options.interleave = false; break
-      case '--node-args': options.nodeArgs = (argv[++i] ?? '').split(' ').filter(Boolean); break
+      case '--connections':
+        options.connections = int(arg, argv[++i], 1, 1000)
+        break
+      case '--duration':
+        options.durationS = int(arg, argv[++i], 1, 300)
+        break
+      case '--warmup':
+        options.warmupS = int(arg, argv[++i], 0, 60)
+        break
+      case '--rows':
+        options.rows = int(arg, argv[++i], 0, 50_000_000)
+        break
+      case '--rounds':
+        options.rounds = int(arg, argv[++i], 1, 9)
+        break
+      case '--only':
+        options.only = (argv[++i] ?? '')
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean)
+        break
+      case '--cpu-prof':
+        options.cpuProf = true
+        break
+      case '--no-build':
+        options.build = false
+        break
+      case '--publish':
+        options.publish = true
+        break
+      case '--no-interleave':
+        options.interleave = false
+        break
+      case '--node-args':
+        options.nodeArgs = (argv[++i] ?? '').split(' ').filter(Boolean)
+        break
       case '--help':
         process.stdout.write(readFileSync(fileURLToPath(import.meta.url), 'utf8').split('*/')[0] + '*/\n')
         process.exit(0)
         break
-      default: throw new Error(`unknown option ${arg} (see --help)`)
+      default:
+        throw new Error(`unknown option ${arg} (see --help)`)
     }
   }
   return options
@@ -102,11 +141,26 @@ interface Route {
 const BENCH_KEY = 'bench-key'
 const ROUTES: Route[] = [
   { name: 'hello world (ceiling)', target: 'ceiling', method: 'GET', path: '/', kind: 'ceiling' },
-  { name: 'GET /cache/:key', target: 'service', method: 'GET', path: `/cache/${BENCH_KEY}`, kind: 'cached-read', goal: 0.6 },
+  {
+    name: 'GET /cache/:key',
+    target: 'service',
+    method: 'GET',
+    path: `/cache/${BENCH_KEY}`,
+    kind: 'cached-read',
+    goal: 0.6
+  },
   { name: 'GET /users', target: 'service', method: 'GET', path: '/users', kind: 'cached-read', goal: 0.5 },
   { name: 'GET /users/:id', target: 'service', method: 'GET', path: '/users/1', kind: 'cached-read', goal: 0.5 },
   { name: 'GET /visits', target: 'service', method: 'GET', path: '/visits', kind: 'cached-read', goal: 0.5 },
-  { name: 'GET / (durable visit)', target: 'service', method: 'GET', path: '/', kind: 'visit', goal: 0.25, headers: { accept: 'application/json' } },
+  {
+    name: 'GET / (durable visit)',
+    target: 'service',
+    method: 'GET',
+    path: '/',
+    kind: 'visit',
+    goal: 0.25,
+    headers: { accept: 'application/json' }
+  },
   {
     name: 'POST /cache',
     target: 'service',
@@ -251,7 +305,8 @@ function findPids(match: { ppid?: number; needle?: string }): number[] {
         const status = readFileSync(`/proc/${entry}/status`, 'utf8')
         if (new RegExp(`^PPid:\\s+${match.ppid}$`, 'm').test(status)) pids.push(Number(entry))
       } else if (match.needle !== undefined) {
-        if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ').includes(match.needle)) pids.push(Number(entry))
+        if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ').includes(match.needle))
+          pids.push(Number(entry))
       }
     } catch {
       // gone
@@ -273,12 +328,20 @@ function sampleRss(pid: number): () => number {
 }
 
 function runLoad(job: LoadJob): Promise<LoadResult> {
-  const child = track(fork(join(WEB_DIR, 'bench', 'load.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }))
+  const child = track(
+    fork(join(WEB_DIR, 'bench', 'load.ts'), [], {
+      execArgv: ['--import', 'tsx'],
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc']
+    })
+  )
   return new Promise((resolve, reject) => {
-    const limit = setTimeout(() => {
-      child.kill('SIGKILL')
-      reject(new Error(`load generator did not finish within ${job.warmupS + job.durationS + 60} s`))
-    }, (job.warmupS + job.durationS + 60) * 1000)
+    const limit = setTimeout(
+      () => {
+        child.kill('SIGKILL')
+        reject(new Error(`load generator did not finish within ${job.warmupS + job.durationS + 60} s`))
+      },
+      (job.warmupS + job.durationS + 60) * 1000
+    )
     child.once('message', (message: { result?: LoadResult; error?: string }) => {
       clearTimeout(limit)
       if (message.result) resolve(message.result)
@@ -337,7 +400,14 @@ interface VisitCheck {
 
 interface Report {
   date: string
-  options: { connections: number; durationS: number; warmupS: number; rows: number; interleave: boolean; rounds: number }
+  options: {
+    connections: number
+    durationS: number
+    warmupS: number
+    rows: number
+    interleave: boolean
+    rounds: number
+  }
   machine: Record<string, string>
   results: Measured[]
   visitChecks: VisitCheck[]
@@ -347,9 +417,18 @@ interface Report {
 
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2))
-  const selected = ROUTES.filter((r) => r.kind === 'ceiling' || options.only === undefined || options.only.includes(r.name) || options.only.includes(r.path))
+  const selected = ROUTES.filter(
+    (r) =>
+      r.kind === 'ceiling' ||
+      options.only === undefined ||
+      options.only.includes(r.name) ||
+      options.only.includes(r.path)
+  )
   const perRoute = options.warmupS + options.durationS + 5
-  const budgetS = 180 + 2 * options.rounds * (selected.length + (options.rows > 0 ? 1 : 0)) * perRoute + Math.ceil(options.rows / 50_000)
+  const budgetS =
+    180 +
+    2 * options.rounds * (selected.length + (options.rows > 0 ? 1 : 0)) * perRoute +
+    Math.ceil(options.rows / 50_000)
   const deadline = setTimeout(() => {
     log(`time budget of ${budgetS} s exceeded; stopping`)
     void cleanup().finally(() => process.exit(1))
@@ -373,8 +452,11 @@ async function main(): Promise<void> {
   const [settings] = await pg.query<{ fsync: string; sc: string; version: string }>(
     "SELECT current_setting('fsync') AS fsync, current_setting('synchronous_commit') AS sc, current_setting('server_version') AS version"
   )
-  if (settings?.fsync !== 'on' || settings.sc !== 'on') throw new Error('PostgreSQL is not durable (fsync/synchronous_commit off)')
-  const redisVersion = await redisServer.command(async (r) => /redis_version:([^\r\n]+)/.exec(await r.info('server'))?.[1] ?? '?')
+  if (settings?.fsync !== 'on' || settings.sc !== 'on')
+    throw new Error('PostgreSQL is not durable (fsync/synchronous_commit off)')
+  const redisVersion = await redisServer.command(
+    async (r) => /redis_version:([^\r\n]+)/.exec(await r.info('server'))?.[1] ?? '?'
+  )
 
   // The ceiling: started before the service, stopped with everything else.
   const ceilingPort = await freePort()
@@ -437,7 +519,8 @@ async function main(): Promise<void> {
     const base = route.target === 'ceiling' ? ceilingUrl : serviceUrl
     const probe = await fetch(base + route.path, { method: route.method, headers: route.headers, body: route.body })
     await probe.arrayBuffer()
-    if (probe.status >= 300) throw new Error(`${label}: ${route.method} ${route.path} answered ${probe.status} before the load`)
+    if (probe.status >= 300)
+      throw new Error(`${label}: ${route.method} ${route.path} answered ${probe.status} before the load`)
     const before = route.kind === 'visit' ? await visitState(pg) : undefined
     log(`${label}: ${options.warmupS} s warm-up + ${options.durationS} s at ${options.connections} connections`)
     const stopSampling = route.target === 'service' ? sampleRss(servicePid) : undefined
@@ -457,7 +540,8 @@ async function main(): Promise<void> {
     })
     const peak = stopSampling?.() ?? null
     const wallS = (performance.now() - cpuStarted) / 1000
-    const cores = (before: Map<number, number>, after: Map<number, number>): number => Math.round((cpuBetween(before, after) / wallS) * 100) / 100
+    const cores = (before: Map<number, number>, after: Map<number, number>): number =>
+      Math.round((cpuBetween(before, after) / wallS) * 100) / 100
     const cpu: CpuUse = {
       server: cores(cpuBefore.server, cpuByPid([serverPid])),
       redis: cores(cpuBefore.redis, cpuByPid(redisPids)),
@@ -472,9 +556,14 @@ async function main(): Promise<void> {
       const committed = after.counter - before.counter
       const logged = after.logged - before.logged
       // Requests in flight when autocannon stops are committed but never read: at most one per connection per run.
-      const exact = committed === logged && committed >= acknowledged && committed <= acknowledged + 2 * options.connections + load.errors
+      const exact =
+        committed === logged &&
+        committed >= acknowledged &&
+        committed <= acknowledged + 2 * options.connections + load.errors
       visitChecks.push({ phase: label, acknowledged, committed, logged, exact })
-      log(`${label}: ${acknowledged} acknowledged, ${committed} committed to the counter, ${logged} log rows: ${exact ? 'exact' : 'MISMATCH'}`)
+      log(
+        `${label}: ${acknowledged} acknowledged, ${committed} committed to the counter, ${logged} log rows: ${exact ? 'exact' : 'MISMATCH'}`
+      )
     }
     log(`${label}: ${Math.round(load.requestsPerS)} req/s, p50 ${load.latencyMs.p50} ms, p99 ${load.latencyMs.p99} ms`)
     runs.push({ route, label, load, peak, cpu })
@@ -509,7 +598,8 @@ async function main(): Promise<void> {
 
   const ceilings = runs.filter((r) => r.route.kind === 'ceiling').map((r) => r.load.requestsPerS)
   // The lower middle with an even count: never flatter a route.
-  const median = <T>(items: T[], key: (item: T) => number): T | undefined => [...items].sort((a, b) => key(a) - key(b))[Math.floor((items.length - 1) / 2)]
+  const median = <T>(items: T[], key: (item: T) => number): T | undefined =>
+    [...items].sort((a, b) => key(a) - key(b))[Math.floor((items.length - 1) / 2)]
   const sorted = [...ceilings].sort((a, b) => a - b)
   const medianCeiling = median(ceilings, (n) => n) ?? 0
   const results: Measured[] = []
@@ -528,16 +618,24 @@ async function main(): Promise<void> {
       non2xx: runs.filter((r) => r.route.kind === 'ceiling').reduce((n, r) => n + r.load.non2xx, 0),
       errors: runs.filter((r) => r.route.kind === 'ceiling').reduce((n, r) => n + r.load.errors + r.load.timeouts, 0),
       peakRssMb: null,
-      cpu: median(runs.filter((r) => r.route.kind === 'ceiling'), (r) => r.load.requestsPerS)?.cpu ?? null,
-      verdict: ceilings.length > 1 ? `range ${Math.round(sorted[0] ?? 0)}–${Math.round(sorted[sorted.length - 1] ?? 0)}` : ''
+      cpu:
+        median(
+          runs.filter((r) => r.route.kind === 'ceiling'),
+          (r) => r.load.requestsPerS
+        )?.cpu ?? null,
+      verdict:
+        ceilings.length > 1 ? `range ${Math.round(sorted[0] ?? 0)}–${Math.round(sorted[sorted.length - 1] ?? 0)}` : ''
     })
   }
   // Each service run against the ceiling runs on either side of it; with several rounds, the
   // route is reported by its median round.
   const rated = runs.flatMap((run, i) => {
     if (run.route.kind === 'ceiling') return []
-    const near = [runs[i - 1], runs[i + 1]].filter((r) => r?.route.kind === 'ceiling').map((r) => r?.load.requestsPerS ?? 0)
-    const reference = options.interleave && near.length > 0 ? near.reduce((a, b) => a + b, 0) / near.length : medianCeiling
+    const near = [runs[i - 1], runs[i + 1]]
+      .filter((r) => r?.route.kind === 'ceiling')
+      .map((r) => r?.load.requestsPerS ?? 0)
+    const reference =
+      options.interleave && near.length > 0 ? near.reduce((a, b) => a + b, 0) / near.length : medianCeiling
     return [{ ...run, ratio: reference === 0 ? 0 : run.load.requestsPerS / reference }]
   })
   const labels = [...new Set(rated.map((r) => r.label))]
@@ -577,7 +675,14 @@ async function main(): Promise<void> {
   const [dbSize] = await pg.query<{ size: string }>("SELECT pg_size_pretty(pg_total_relation_size('visits')) AS size")
   const report: Report = {
     date: new Date().toISOString(),
-    options: { connections: options.connections, durationS: options.durationS, warmupS: options.warmupS, rows: options.rows, interleave: options.interleave, rounds: options.rounds },
+    options: {
+      connections: options.connections,
+      durationS: options.durationS,
+      warmupS: options.warmupS,
+      rows: options.rows,
+      interleave: options.interleave,
+      rounds: options.rounds
+    },
     machine: {
       cpu: `${cpus()[0]?.model ?? '?'} x ${cpus().length}`,
       memory: `${Math.round(totalmem() / 2 ** 30)} GiB`,
@@ -646,7 +751,9 @@ function toMarkdown(report: Report): string {
   const lines = [
     `Run of ${report.date}: ${o.connections} connections, ${o.durationS} s per route after a ${o.warmupS} s warm-up` +
       (o.rounds > 1 ? `, ${o.rounds} rounds (each route reported by its median round)` : '') +
-      (o.rows > 0 ? `, ${o.rows.toLocaleString('en-US')} logged visits preloaded before the visit route was measured again` : '') +
+      (o.rows > 0
+        ? `, ${o.rows.toLocaleString('en-US')} logged visits preloaded before the visit route was measured again`
+        : '') +
       (o.interleave
         ? '. The ceiling was measured before every route and at the end; each ratio is against the ceiling runs on either side of the route.'
         : '. The ceiling was measured once, first.'),
@@ -682,7 +789,10 @@ function toMarkdown(report: Report): string {
   if (visits.length === 2 && visits[0] !== undefined && visits[1] !== undefined) {
     const [empty, full] = visits
     const pct = (a: number, b: number): string => `${a >= b ? '+' : ''}${((a / b - 1) * 100).toFixed(1)} %`
-    const byRatio = empty.ratio !== null && full.ratio !== null ? (full.ratio / empty.ratio - 1) * 100 : (full.requestsPerS / empty.requestsPerS - 1) * 100
+    const byRatio =
+      empty.ratio !== null && full.ratio !== null
+        ? (full.ratio / empty.ratio - 1) * 100
+        : (full.requestsPerS / empty.requestsPerS - 1) * 100
     lines.push(
       `Visit route with the full log vs the empty one: ${pct(full.requestsPerS, empty.requestsPerS)} in req/s, ` +
         `${byRatio >= 0 ? '+' : ''}${byRatio.toFixed(1)} % in ratio to the ceiling (target: no more than 10 % slower: ${byRatio >= -10 ? 'met' : 'MISSED'}).`

@@ -72,4 +72,3 @@ process.once('message', (message: LoadJob) => {
     }
   })()
 })
-

@@ -103,7 +103,13 @@ export async function buildApp({ config, pool, redis, logger }: AppDeps): Promis
   security = await securityHeaders({
     contentSecurityPolicy: {
       // Served over plain HTTP on a private network: asking browsers to upgrade to HTTPS would break it.
-      directives: { defaultSrc: ["'self'"], scriptSrc: ["'self'"], styleSrc: ["'self'", "'unsafe-inline'"], imgSrc: ["'self'", 'data:'], upgradeInsecureRequests: null }
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        upgradeInsecureRequests: null
+      }
     },
     strictTransportSecurity: false
   })
@@ -136,7 +142,9 @@ export async function buildApp({ config, pool, redis, logger }: AppDeps): Promis
       // Compare digests so neither the length nor the content of the token leaks through timing.
       if (!timingSafeEqual(digest(token), expected)) {
         reply.header('www-authenticate', 'Bearer')
-        return reply.code(401).send({ error: 'unauthorized', message: 'This write needs the header Authorization: Bearer <API_TOKEN>' })
+        return reply
+          .code(401)
+          .send({ error: 'unauthorized', message: 'This write needs the header Authorization: Bearer <API_TOKEN>' })
       }
     })
   }

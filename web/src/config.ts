@@ -146,9 +146,11 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 
 export function loadConfig(env: Env = process.env): Config {
   const logLevel = readString(env, 'LOG_LEVEL', 'info')
-  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`)
+  if (!LOG_LEVELS.includes(logLevel))
+    throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`)
   const apiToken = optional(env, 'API_TOKEN')
-  if (apiToken !== undefined && apiToken.length < 16) throw new ConfigError('API_TOKEN must be at least 16 characters long')
+  if (apiToken !== undefined && apiToken.length < 16)
+    throw new ConfigError('API_TOKEN must be at least 16 characters long')
   return {
     host: readString(env, 'HOST', '0.0.0.0'),
     port: readInt(env, 'PORT', 8000, 0, 65535),
@@ -160,7 +162,10 @@ export function loadConfig(env: Env = process.env): Config {
     cacheTtlS: readInt(env, 'CACHE_TTL_S', 60, 1, 86400),
     apiToken,
     rateLimitMax: readInt(env, 'RATE_LIMIT_MAX', 0, 0, 1_000_000),
-    corsOrigins: (optional(env, 'CORS_ORIGIN') ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    corsOrigins: (optional(env, 'CORS_ORIGIN') ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
     dependencyTimeoutMs: readInt(env, 'DEPENDENCY_TIMEOUT_MS', 2000, 50, 60000),
     migrateOnStart: readBool(env, 'MIGRATE_ON_START', true)
   }

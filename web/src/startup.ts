@@ -14,7 +14,12 @@ export function reason(err: unknown): string {
  * Retries `attempt` with exponential backoff until it succeeds or `timeoutS` passes.
  * Health at start is not health forever, but a dependency still booting should be waited for.
  */
-export async function waitFor(name: string, attempt: () => Promise<unknown>, timeoutS: number, log: FastifyBaseLogger): Promise<void> {
+export async function waitFor(
+  name: string,
+  attempt: () => Promise<unknown>,
+  timeoutS: number,
+  log: FastifyBaseLogger
+): Promise<void> {
   const deadline = Date.now() + timeoutS * 1000
   for (let n = 1; ; n++) {
     try {

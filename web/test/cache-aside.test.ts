@@ -39,11 +39,17 @@ test('create, update and delete each invalidate lists and items', async () => {
     assert.equal((await call(stack.url, '/users?limit=100')).body.cached, true)
   }
   await warm()
-  const created = await call(stack.url, '/users', { method: 'POST', json: { username: 'new.one', email: 'new.one@example.com' } })
+  const created = await call(stack.url, '/users', {
+    method: 'POST',
+    json: { username: 'new.one', email: 'new.one@example.com' }
+  })
   const afterCreate = await call(stack.url, '/users?limit=100')
   assert.equal(afterCreate.body.cached, false)
   assert.ok(afterCreate.body.users.some((u) => String(u.username) === 'new.one'))
-  assert.equal(afterCreate.body.total, Number((await stack.pg.query<{ n: number }>('SELECT count(*)::int AS n FROM users'))[0]?.n))
+  assert.equal(
+    afterCreate.body.total,
+    Number((await stack.pg.query<{ n: number }>('SELECT count(*)::int AS n FROM users'))[0]?.n)
+  )
 
   await warm()
   await call(stack.url, '/users/3', { method: 'PATCH', json: { username: 'carla.renamed' } })
@@ -59,17 +65,26 @@ test('create, update and delete each invalidate lists and items', async () => {
 
 test('a failed write (conflict) leaves the cache as it was', async () => {
   await call(stack.url, '/users?limit=100')
-  const conflict = await call(stack.url, '/users', { method: 'POST', json: { username: 'bruno.souza', email: 'x@example.com' } })
+  const conflict = await call(stack.url, '/users', {
+    method: 'POST',
+    json: { username: 'bruno.souza', email: 'x@example.com' }
+  })
   assert.equal(conflict.status, 409)
   assert.equal((await call(stack.url, '/users?limit=100')).body.cached, true)
 })
 
 test('racing readers and writers: after the writes, every read shows the last write', async () => {
-  const created = await call(stack.url, '/users', { method: 'POST', json: { username: 'racer', email: 'racer@example.com' } })
+  const created = await call(stack.url, '/users', {
+    method: 'POST',
+    json: { username: 'racer', email: 'racer@example.com' }
+  })
   const id = Number(created.body.id)
   const writes = Array.from({ length: 20 }, (_, i) => i)
-  const readers = Array.from({ length: 200 }, (_, i) => call(stack.url, i % 2 === 0 ? `/users/${id}` : '/users?limit=100'))
-  for (const i of writes) await call(stack.url, `/users/${id}`, { method: 'PATCH', json: { email: `racer${i}@example.com` } })
+  const readers = Array.from({ length: 200 }, (_, i) =>
+    call(stack.url, i % 2 === 0 ? `/users/${id}` : '/users?limit=100')
+  )
+  for (const i of writes)
+    await call(stack.url, `/users/${id}`, { method: 'PATCH', json: { email: `racer${i}@example.com` } })
   await Promise.all(readers)
   // Let any fill still in flight land, then read twice (the second surely from Redis).
   await new Promise((resolve) => setTimeout(resolve, 100))
@@ -86,7 +101,9 @@ test('visits: the cached total only moves forward, whatever order fills arrive i
   const stale = 1
   await stack.redis.command((r) => r.set('visit_counter:homepage', String(stale)))
   await call(stack.url, '/')
-  const [{ total }] = await stack.pg.query<{ total: number }>("SELECT total::int FROM visit_counter WHERE label = 'homepage'")
+  const [{ total }] = await stack.pg.query<{ total: number }>(
+    "SELECT total::int FROM visit_counter WHERE label = 'homepage'"
+  )
   assert.equal(Number(await stack.redis.command((r) => r.get('visit_counter:homepage'))), total)
   assert.equal((await call(stack.url, '/visits')).body.total, total)
 })

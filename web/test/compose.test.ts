@@ -45,7 +45,9 @@ function healthTest(name: string): string {
   const hc = obj(service(name).healthcheck, `${name}.healthcheck`)
   const t = hc.test
   if (typeof t === 'string') return t
-  return list(t, `${name}.healthcheck.test`).map((x) => str(x, 'test item')).join(' ')
+  return list(t, `${name}.healthcheck.test`)
+    .map((x) => str(x, 'test item'))
+    .join(' ')
 }
 
 /** Environment as a map, from either the list or the mapping form. */
@@ -95,9 +97,10 @@ test('compose.yaml avoids what docker-compose 1.29 does not accept', () => {
     const hc = service(name).healthcheck
     if (isObj(hc)) assert.equal(hc.start_interval, undefined, `${name}: no healthcheck start_interval`)
     const deps = service(name).depends_on
-    if (isObj(deps)) for (const [dep, cond] of Object.entries(deps)) {
-      assert.equal(obj(cond, `${name}.depends_on.${dep}`).restart, undefined, 'no depends_on.restart')
-    }
+    if (isObj(deps))
+      for (const [dep, cond] of Object.entries(deps)) {
+        assert.equal(obj(cond, `${name}.depends_on.${dep}`).restart, undefined, 'no depends_on.restart')
+      }
   }
 })
 
@@ -119,7 +122,8 @@ test('the stack has exactly web, db and cache, each with a real health check', (
   assert.match(cache, /redis-cli/)
   assert.match(cache, /\bping\b/i)
   assert.match(cache, /PONG/, 'cache check requires PONG (an auth error does not count)')
-  const authenticated = /REDISCLI_AUTH|-a\s|--pass|--askpass/.test(cache) || environment('cache').REDISCLI_AUTH !== undefined
+  const authenticated =
+    /REDISCLI_AUTH|-a\s|--pass|--askpass/.test(cache) || environment('cache').REDISCLI_AUTH !== undefined
   assert.ok(authenticated, 'cache check authenticates')
   const web = healthTest('web')
   assert.match(web, /\/livez/)
@@ -153,7 +157,8 @@ test('no password or token is written in compose.yaml; required ones fail loudly
     for (const [key, value] of Object.entries(environment(name))) {
       if (!secretish.test(key)) continue
       assert.match(value, /^\$\{[A-Z_][A-Z0-9_]*(:?[-?][^}]*)?\}$/, `${name}.${key} must come from the environment`)
-      if (/PASSWORD|AUTH/.test(key)) assert.match(value, /^\$\{[A-Z_]+:\?.+\}$/, `${name}.${key} must be required (\${VAR:?message})`)
+      if (/PASSWORD|AUTH/.test(key))
+        assert.match(value, /^\$\{[A-Z_]+:\?.+\}$/, `${name}.${key} must be required (\${VAR:?message})`)
     }
   }
   const command = list(service('cache').command, 'cache.command').map((x) => str(x, 'command item'))
@@ -161,13 +166,24 @@ test('no password or token is written in compose.yaml; required ones fail loudly
   assert.ok(i >= 0, 'Redis requires a password')
   assert.match(command[i + 1] ?? '', /^\$\{REDIS_PASSWORD:\?.+\}$/)
   // Any `password: literal` or `password=literal` anywhere outside comments.
-  const code = composeText.split('\n').filter((l) => !l.trim().startsWith('#')).join('\n')
+  const code = composeText
+    .split('\n')
+    .filter((l) => !l.trim().startsWith('#'))
+    .join('\n')
   assert.doesNotMatch(code, /^\s*(-\s*)?[\w.-]*(password|passwd|secret|token)[\w.-]*\s*[:=]\s*(?!["']?\$\{)\S/im)
 })
 
 test('images are pinned and web is built from web/Dockerfile with the repository root as context', () => {
-  assert.match(str(service('db').image, 'db.image'), /^postgres:(1[0-7])\.\d+(-[a-z0-9.]+)?$/, 'postgres pinned to a 17.x-or-older minor')
-  assert.match(str(service('cache').image, 'cache.image'), /^redis:\d+\.\d+(\.\d+)?(-[a-z0-9.]+)?$/, 'redis pinned to a minor')
+  assert.match(
+    str(service('db').image, 'db.image'),
+    /^postgres:(1[0-7])\.\d+(-[a-z0-9.]+)?$/,
+    'postgres pinned to a 17.x-or-older minor'
+  )
+  assert.match(
+    str(service('cache').image, 'cache.image'),
+    /^redis:\d+\.\d+(\.\d+)?(-[a-z0-9.]+)?$/,
+    'redis pinned to a minor'
+  )
   const build = obj(service('web').build, 'web.build')
   assert.equal(build.context, '.')
   assert.equal(build.dockerfile, 'web/Dockerfile')
@@ -195,7 +211,9 @@ test('named volumes are declared and used; Redis persists with append-only', () 
   assert.match(conf, /^dir \/data$/m)
   const command = list(service('cache').command, 'cache.command').map(String)
   assert.ok(command.includes('/usr/local/etc/redis/redis.conf'))
-  assert.ok(list(service('cache').volumes, 'cache.volumes').includes('./cache/redis.conf:/usr/local/etc/redis/redis.conf:ro'))
+  assert.ok(
+    list(service('cache').volumes, 'cache.volumes').includes('./cache/redis.conf:/usr/local/etc/redis/redis.conf:ro')
+  )
 })
 
 test('every service restarts, has limits, rotated logs and a stop grace period; web runs hardened', () => {
@@ -218,14 +236,18 @@ test('every service restarts, has limits, rotated logs and a stop grace period; 
 
 test('web/Dockerfile: pinned base as a build argument, multi-stage, non-root, node as the process, HEALTHCHECK', () => {
   const text = read('web/Dockerfile').replace(/\\\n\s*/g, ' ')
-  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'))
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'))
   const firstFrom = lines.findIndex((l) => /^FROM\s/i.test(l))
   const arg = lines.slice(0, firstFrom).find((l) => /^ARG NODE_IMAGE=/.test(l))
   assert.ok(arg, 'ARG NODE_IMAGE=... before the first FROM')
   assert.match(arg, /^ARG NODE_IMAGE=node:\d+\.\d+[-a-z0-9.]*$/, 'default is the official node image pinned to a minor')
   const froms = lines.filter((l) => /^FROM\s/i.test(l))
   assert.ok(froms.length >= 2, 'multi-stage')
-  for (const f of froms) assert.match(f, /^FROM (\$\{NODE_IMAGE\}|[a-z-]+) AS [a-z-]+$/i, `FROM uses the build argument: ${f}`)
+  for (const f of froms)
+    assert.match(f, /^FROM (\$\{NODE_IMAGE\}|[a-z-]+) AS [a-z-]+$/i, `FROM uses the build argument: ${f}`)
   const finalStage = text.slice(text.lastIndexOf('\nFROM '))
   const user = [...finalStage.matchAll(/^USER\s+(\S+)/gm)].map((m) => m[1]).pop()
   assert.ok(user !== undefined && user !== 'root' && user !== '0', 'final stage runs as a non-root user')
@@ -256,8 +278,11 @@ test('.env.example documents every variable compose.yaml reads, with no password
 })
 
 test('.dockerignore keeps secrets, dependencies and build output out of the context', () => {
-  const ignore = read('.dockerignore').split('\n').map((l) => l.trim())
-  for (const entry of ['**/node_modules', '**/dist', '.git', '**/.env']) assert.ok(ignore.includes(entry), `.dockerignore has ${entry}`)
+  const ignore = read('.dockerignore')
+    .split('\n')
+    .map((l) => l.trim())
+  for (const entry of ['**/node_modules', '**/dist', '.git', '**/.env'])
+    assert.ok(ignore.includes(entry), `.dockerignore has ${entry}`)
 })
 
 test('run.sh: executable, down then up --build, --reset, either compose flavour, creates .env', () => {
@@ -276,21 +301,28 @@ test('run.sh: executable, down then up --build, --reset, either compose flavour,
 })
 
 const composeBin = ['/usr/bin/docker-compose', '/usr/local/bin/docker-compose'].find((p) => existsSync(p))
-test('docker-compose accepts the file and refuses to run without the passwords', { skip: composeBin === undefined && 'docker-compose not installed' }, () => {
-  const bin = composeBin ?? 'docker-compose'
-  const base = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp' }
-  // An empty --env-file: ignore any developer .env in the repository.
-  const dir = mkdtempSync(join(tmpdir(), 'compose-config-'))
-  try {
-    const envFile = join(dir, 'empty.env')
-    writeFileSync(envFile, '')
-    const args = ['--env-file', envFile, '-f', ROOT + 'compose.yaml', 'config', '-q']
-    const ok = spawnSync(bin, args, { encoding: 'utf8', env: { ...base, POSTGRES_PASSWORD: 'x', REDIS_PASSWORD: 'y' } })
-    assert.equal(ok.status, 0, ok.stderr)
-    const missing = spawnSync(bin, args, { encoding: 'utf8', env: base })
-    assert.notEqual(missing.status, 0)
-    assert.match(missing.stderr, /POSTGRES_PASSWORD is not set|REDIS_PASSWORD is not set/)
-  } finally {
-    rmSync(dir, { recursive: true, force: true })
+test(
+  'docker-compose accepts the file and refuses to run without the passwords',
+  { skip: composeBin === undefined && 'docker-compose not installed' },
+  () => {
+    const bin = composeBin ?? 'docker-compose'
+    const base = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp' }
+    // An empty --env-file: ignore any developer .env in the repository.
+    const dir = mkdtempSync(join(tmpdir(), 'compose-config-'))
+    try {
+      const envFile = join(dir, 'empty.env')
+      writeFileSync(envFile, '')
+      const args = ['--env-file', envFile, '-f', ROOT + 'compose.yaml', 'config', '-q']
+      const ok = spawnSync(bin, args, {
+        encoding: 'utf8',
+        env: { ...base, POSTGRES_PASSWORD: 'x', REDIS_PASSWORD: 'y' }
+      })
+      assert.equal(ok.status, 0, ok.stderr)
+      const missing = spawnSync(bin, args, { encoding: 'utf8', env: base })
+      assert.notEqual(missing.status, 0)
+      assert.match(missing.stderr, /POSTGRES_PASSWORD is not set|REDIS_PASSWORD is not set/)
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   }
-})
+)

@@ -15,7 +15,10 @@ test('defaults point at the compose services db and cache on port 8000', () => {
 })
 
 test('DATABASE_URL wins over libpq variables and is decoded', () => {
-  const config = loadConfig({ DATABASE_URL: 'postgresql://app%40x:p%40ss@pg.local:6543/my%20db?sslmode=require', PGHOST: 'ignored' })
+  const config = loadConfig({
+    DATABASE_URL: 'postgresql://app%40x:p%40ss@pg.local:6543/my%20db?sslmode=require',
+    PGHOST: 'ignored'
+  })
   assert.deepEqual(
     { ...config.database, poolMax: 0 },
     { host: 'pg.local', port: 6543, user: 'app@x', password: 'p@ss', database: 'my db', ssl: true, poolMax: 0 }
@@ -33,7 +36,14 @@ test('libpq variables are read when DATABASE_URL is absent', () => {
 
 test('REDIS_URL with password, database and TLS; REDIS_HOST/PORT/PASSWORD otherwise', () => {
   const fromUrl = loadConfig({ REDIS_URL: 'rediss://:s3cret@r.local:6380/2' })
-  assert.deepEqual(fromUrl.redis, { host: 'r.local', port: 6380, username: undefined, password: 's3cret', db: 2, tls: true })
+  assert.deepEqual(fromUrl.redis, {
+    host: 'r.local',
+    port: 6380,
+    username: undefined,
+    password: 's3cret',
+    db: 2,
+    tls: true
+  })
   const fromVars = loadConfig({ REDIS_HOST: 'x', REDIS_PORT: '7000', REDIS_PASSWORD: 'pw' })
   assert.equal(fromVars.redis.host, 'x')
   assert.equal(fromVars.redis.port, 7000)
@@ -56,22 +66,34 @@ test('invalid values stop with one message naming the variable', () => {
     [{ CACHE_TTL_S: '0' }, /^CACHE_TTL_S must be between 1 and/]
   ]
   for (const [env, message] of cases) {
-    assert.throws(() => loadConfig(env), (err: unknown) => err instanceof ConfigError && message.test(err.message), JSON.stringify(env))
+    assert.throws(
+      () => loadConfig(env),
+      (err: unknown) => err instanceof ConfigError && message.test(err.message),
+      JSON.stringify(env)
+    )
   }
 })
 
 test('a malformed URL never echoes its password', () => {
-  assert.throws(() => loadConfig({ DATABASE_URL: 'postgres://u:hunter2@:bad:port/x' }), (err: Error) => !err.message.includes('hunter2'))
+  assert.throws(
+    () => loadConfig({ DATABASE_URL: 'postgres://u:hunter2@:bad:port/x' }),
+    (err: Error) => !err.message.includes('hunter2')
+  )
 })
 
 test('describeTargets shows where we connect without secrets', () => {
-  const targets = describeTargets(loadConfig({ DATABASE_URL: 'postgres://u:topsecret@h:1/d', REDIS_URL: 'redis://:alsosecret@c:2/0' }))
+  const targets = describeTargets(
+    loadConfig({ DATABASE_URL: 'postgres://u:topsecret@h:1/d', REDIS_URL: 'redis://:alsosecret@c:2/0' })
+  )
   assert.equal(targets.db, 'postgresql://u@h:1/d')
   assert.equal(targets.cache, 'redis://c:2/0')
   assert.ok(!JSON.stringify(targets).includes('secret'))
 })
 
 test('CORS origins are a comma-separated list; empty means off', () => {
-  assert.deepEqual(loadConfig({ CORS_ORIGIN: 'http://a.test, http://b.test' }).corsOrigins, ['http://a.test', 'http://b.test'])
+  assert.deepEqual(loadConfig({ CORS_ORIGIN: 'http://a.test, http://b.test' }).corsOrigins, [
+    'http://a.test',
+    'http://b.test'
+  ])
   assert.deepEqual(loadConfig({}).corsOrigins, [])
 })

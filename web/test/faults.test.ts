@@ -19,7 +19,10 @@ async function eventually(what: string, check: () => Promise<boolean>, timeoutMs
   }
 }
 
-const dbTotal = async () => Number((await stack.pg.query<{ total: number }>("SELECT total::int FROM visit_counter WHERE label = 'homepage'"))[0]?.total)
+const dbTotal = async () =>
+  Number(
+    (await stack.pg.query<{ total: number }>("SELECT total::int FROM visit_counter WHERE label = 'homepage'"))[0]?.total
+  )
 
 test('Redis down: visits still count from PostgreSQL, Redis routes answer 503, health is degraded', async () => {
   await call(stack.url, '/cache', { method: 'POST', json: { key: 'survivor', value: 1 } })
@@ -43,7 +46,11 @@ test('Redis down: visits still count from PostgreSQL, Redis routes answer 503, h
   assert.equal((await call(stack.url, '/users/1')).status, 200)
   assert.equal((await call(stack.url, '/db')).status, 200)
   // Writes to PostgreSQL still work; their invalidation is remembered for when Redis returns.
-  assert.equal((await call(stack.url, '/users', { method: 'POST', json: { username: 'offline', email: 'offline@example.com' } })).status, 201)
+  assert.equal(
+    (await call(stack.url, '/users', { method: 'POST', json: { username: 'offline', email: 'offline@example.com' } }))
+      .status,
+    201
+  )
 
   for (const [path, init] of [
     ['/cache', {}],
@@ -84,7 +91,10 @@ test('a Redis that comes back with old data never serves it: stale copies are dr
   const cachedList = await stack.redis.command((r) => r.hgetall('users:cache'))
   assert.ok(Object.keys(cachedList).length > 0)
   stack.redis.pause() // the process freezes with its data, as after a network cut
-  const created = await call(stack.url, '/users', { method: 'POST', json: { username: 'while.frozen', email: 'while.frozen@example.com' } })
+  const created = await call(stack.url, '/users', {
+    method: 'POST',
+    json: { username: 'while.frozen', email: 'while.frozen@example.com' }
+  })
   assert.equal(created.status, 201)
   stack.redis.resume()
   await eventually('the new user to be listed', async () =>
@@ -132,7 +142,9 @@ test('PostgreSQL crash and restart: idle pooled connections are replaced, not fa
   await stack.pg.kill()
   await stack.pg.start()
   await eventually('visits counted again', async () => (await call(stack.url, '/')).status === 200)
-  const [{ total }] = await stack.pg.query<{ total: number }>("SELECT total::int FROM visit_counter WHERE label = 'homepage'")
+  const [{ total }] = await stack.pg.query<{ total: number }>(
+    "SELECT total::int FROM visit_counter WHERE label = 'homepage'"
+  )
   const [{ logged }] = await stack.pg.query<{ logged: number }>('SELECT count(*)::int AS logged FROM visits')
   assert.equal(total, logged)
 })

@@ -21,8 +21,17 @@ interface Answer {
   text: string
 }
 
-async function request(method: string, path: string, body?: string | Uint8Array, contentType = 'application/json'): Promise<Answer> {
-  const res = await fetch(stack.url + path, { method, body, headers: body === undefined ? {} : { 'content-type': contentType } })
+async function request(
+  method: string,
+  path: string,
+  body?: string | Uint8Array,
+  contentType = 'application/json'
+): Promise<Answer> {
+  const res = await fetch(stack.url + path, {
+    method,
+    body,
+    headers: body === undefined ? {} : { 'content-type': contentType }
+  })
   const text = await res.text()
   let parsed: unknown = text
   try {
@@ -51,12 +60,25 @@ const anyText = (maxLength: number) =>
   fc.oneof(
     fc.string({ unit: 'binary', maxLength }),
     fc.string({ unit: 'grapheme', maxLength }),
-    fc.string({ unit: fc.oneof(fc.constantFrom('\ud800', '\udfff', '\u0000', '\u0085', '/', '%', '..'), fc.string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 1 })), maxLength })
+    fc.string({
+      unit: fc.oneof(
+        fc.constantFrom('\ud800', '\udfff', '\u0000', '\u0085', '/', '%', '..'),
+        fc.string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 1 })
+      ),
+      maxLength
+    })
   )
 
 // Keys that must be accepted: 1 to 200 code points of any script or emoji, no control characters.
 const validKey = fc
-  .string({ unit: fc.oneof(fc.string({ unit: 'grapheme', minLength: 1, maxLength: 1 }), fc.constantFrom('🚀', 'é', '日', '/', '%2F', '..', ' ', "'", '"')), minLength: 1, maxLength: 60 })
+  .string({
+    unit: fc.oneof(
+      fc.string({ unit: 'grapheme', minLength: 1, maxLength: 1 }),
+      fc.constantFrom('🚀', 'é', '日', '/', '%2F', '..', ' ', "'", '"')
+    ),
+    minLength: 1,
+    maxLength: 60
+  })
   .filter((key) => !/\p{Cc}/u.test(key) && key !== '.' && key !== '..' && [...key].length <= 200)
 
 test('POST /cache with random bodies: never 5xx; an accepted value reads back identical', async () => {
@@ -66,14 +88,20 @@ test('POST /cache with random bodies: never 5xx; an accepted value reads back id
       fc.record(
         {
           // Mostly near-valid bodies, so that many are accepted and their read-back is checked too.
-          key: fc.oneof({ weight: 4, arbitrary: anyText(220) }, { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 1 }) }),
+          key: fc.oneof(
+            { weight: 4, arbitrary: anyText(220) },
+            { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 1 }) }
+          ),
           value: fc.jsonValue({ maxDepth: 8 }),
           ttl: fc.oneof(
             { weight: 3, arbitrary: fc.constant(undefined) },
             { weight: 2, arbitrary: fc.integer({ min: -10, max: 3_000_000 }) },
             { weight: 1, arbitrary: fc.oneof(fc.double(), fc.string({ maxLength: 5 }), fc.constant(null)) }
           ),
-          extra: fc.oneof({ weight: 6, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 1 }) })
+          extra: fc.oneof(
+            { weight: 6, arbitrary: fc.constant(undefined) },
+            { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 1 }) }
+          )
         },
         { requiredKeys: [] }
       ),
@@ -99,21 +127,26 @@ test('POST /cache with random bodies: never 5xx; an accepted value reads back id
 
 test('POST /cache with valid random input: always accepted, and reads back identical', async () => {
   await fc.assert(
-    fc.asyncProperty(validKey, fc.jsonValue({ maxDepth: 10 }), fc.option(fc.integer({ min: 1, max: 2_592_000 }), { nil: undefined }), async (key, value, ttl) => {
-      const json = JSON.stringify({ key, value, ttl })
-      const answer = await request('POST', '/cache', json)
-      // The JSON parser refuses __proto__ and constructor.prototype keys on purpose.
-      if (/"(__proto__|constructor)"/.test(json) && answer.status === 400) return
-      checkAnswer(answer, [201], `POST /cache ${json.slice(0, 200)}`)
-      const read = await request('GET', `/cache/${encodeURIComponent(key)}`)
-      checkAnswer(read, [200], 'GET /cache/:key')
-      const stored = read.body as { key: string; value: unknown; ttl: number }
-      assert.equal(stored.key, key)
-      assert.deepEqual(stored.value, JSON.parse(JSON.stringify(value)))
-      assert.ok(stored.ttl > 0 && stored.ttl <= (ttl ?? 3600))
-      const removed = await request('DELETE', `/cache/${encodeURIComponent(key)}`)
-      checkAnswer(removed, [204], 'DELETE /cache/:key')
-    }),
+    fc.asyncProperty(
+      validKey,
+      fc.jsonValue({ maxDepth: 10 }),
+      fc.option(fc.integer({ min: 1, max: 2_592_000 }), { nil: undefined }),
+      async (key, value, ttl) => {
+        const json = JSON.stringify({ key, value, ttl })
+        const answer = await request('POST', '/cache', json)
+        // The JSON parser refuses __proto__ and constructor.prototype keys on purpose.
+        if (/"(__proto__|constructor)"/.test(json) && answer.status === 400) return
+        checkAnswer(answer, [201], `POST /cache ${json.slice(0, 200)}`)
+        const read = await request('GET', `/cache/${encodeURIComponent(key)}`)
+        checkAnswer(read, [200], 'GET /cache/:key')
+        const stored = read.body as { key: string; value: unknown; ttl: number }
+        assert.equal(stored.key, key)
+        assert.deepEqual(stored.value, JSON.parse(JSON.stringify(value)))
+        assert.ok(stored.ttl > 0 && stored.ttl <= (ttl ?? 3600))
+        const removed = await request('DELETE', `/cache/${encodeURIComponent(key)}`)
+        checkAnswer(removed, [204], 'DELETE /cache/:key')
+      }
+    ),
     params
   )
   console.log(`fuzz valid /cache input: ${RUNS} keys and values stored, read back identical and deleted`)
@@ -121,17 +154,27 @@ test('POST /cache with valid random input: always accepted, and reads back ident
 
 test('GET and DELETE /cache/<random path>: never 5xx', async () => {
   await fc.assert(
-    fc.asyncProperty(fc.constantFrom('GET', 'DELETE'), fc.string({ unit: fc.oneof(fc.string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 1 }), fc.constantFrom('%', '%00', '%2F', '%E0%A4', '%ZZ', '../', '%F0%9F%9A%80')), maxLength: 80 }), async (method, path) => {
-      let answer: Answer
-      try {
-        answer = await request(method, `/cache/${path}`)
-      } catch (err) {
-        // fetch itself refuses some URLs (e.g. with spaces it encodes, or invalid ones): nothing reached the service.
-        if (err instanceof TypeError) return
-        throw err
+    fc.asyncProperty(
+      fc.constantFrom('GET', 'DELETE'),
+      fc.string({
+        unit: fc.oneof(
+          fc.string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 1 }),
+          fc.constantFrom('%', '%00', '%2F', '%E0%A4', '%ZZ', '../', '%F0%9F%9A%80')
+        ),
+        maxLength: 80
+      }),
+      async (method, path) => {
+        let answer: Answer
+        try {
+          answer = await request(method, `/cache/${path}`)
+        } catch (err) {
+          // fetch itself refuses some URLs (e.g. with spaces it encodes, or invalid ones): nothing reached the service.
+          if (err instanceof TypeError) return
+          throw err
+        }
+        checkAnswer(answer, [200, 204, 400, 404, 414], `${method} /cache/${path}`)
       }
-      checkAnswer(answer, [200, 204, 400, 404, 414], `${method} /cache/${path}`)
-    }),
+    ),
     params
   )
 })
@@ -170,13 +213,23 @@ test('POST /users with random bodies: never 5xx; an accepted user reads back ide
 test('PATCH /users/:id with random ids and bodies: never 5xx; an accepted change reads back identical', async () => {
   await fc.assert(
     fc.asyncProperty(
-      fc.oneof(fc.integer({ min: 1, max: 15 }), fc.integer(), fc.constantFrom('abc', '1.5', '-0', '1e3', '0x10', '%20', '99999999999999999999')),
-      fc.record({ username: fc.oneof(anyText(60), fc.constant(null)), email: fc.oneof(fc.emailAddress(), anyText(20)) }, { requiredKeys: [] }),
+      fc.oneof(
+        fc.integer({ min: 1, max: 15 }),
+        fc.integer(),
+        fc.constantFrom('abc', '1.5', '-0', '1e3', '0x10', '%20', '99999999999999999999')
+      ),
+      fc.record(
+        { username: fc.oneof(anyText(60), fc.constant(null)), email: fc.oneof(fc.emailAddress(), anyText(20)) },
+        { requiredKeys: [] }
+      ),
       async (id, body) => {
         const answer = await request('PATCH', `/users/${encodeURIComponent(String(id))}`, JSON.stringify(body))
         checkAnswer(answer, [200, 400, 404, 409], 'PATCH /users/:id')
         if (answer.status !== 200) return
-        const read = (await request('GET', `/users/${(answer.body as { id: number }).id}`)).body as { username: string; email: string }
+        const read = (await request('GET', `/users/${(answer.body as { id: number }).id}`)).body as {
+          username: string
+          email: string
+        }
         if (body.username !== undefined) assert.equal(read.username, body.username)
         if (body.email !== undefined) assert.equal(read.email, body.email)
       }
@@ -186,19 +239,27 @@ test('PATCH /users/:id with random ids and bodies: never 5xx; an accepted change
 })
 
 test('GET /users with random query strings: never 5xx; accepted pages respect the limit', async () => {
-  const part = fc.oneof(fc.integer({ min: -5, max: 200 }).map(String), fc.string({ maxLength: 6 }), fc.constantFrom('1e2', '0x10', ' 5', '5 ', '', 'null', '[]'))
+  const part = fc.oneof(
+    fc.integer({ min: -5, max: 200 }).map(String),
+    fc.string({ maxLength: 6 }),
+    fc.constantFrom('1e2', '0x10', ' 5', '5 ', '', 'null', '[]')
+  )
   await fc.assert(
-    fc.asyncProperty(fc.option(part, { nil: undefined }), fc.option(part, { nil: undefined }), async (limit, offset) => {
-      const query = new URLSearchParams()
-      if (limit !== undefined) query.set('limit', limit)
-      if (offset !== undefined) query.set('offset', offset)
-      const answer = await request('GET', `/users?${query}`)
-      checkAnswer(answer, [200, 400], `GET /users?${query}`)
-      if (answer.status === 200) {
-        const page = answer.body as { users: unknown[]; limit: number }
-        assert.ok(page.users.length <= page.limit)
+    fc.asyncProperty(
+      fc.option(part, { nil: undefined }),
+      fc.option(part, { nil: undefined }),
+      async (limit, offset) => {
+        const query = new URLSearchParams()
+        if (limit !== undefined) query.set('limit', limit)
+        if (offset !== undefined) query.set('offset', offset)
+        const answer = await request('GET', `/users?${query}`)
+        checkAnswer(answer, [200, 400], `GET /users?${query}`)
+        if (answer.status === 200) {
+          const page = answer.body as { users: unknown[]; limit: number }
+          assert.ok(page.users.length <= page.limit)
+        }
       }
-    }),
+    ),
     params
   )
 })
@@ -206,9 +267,24 @@ test('GET /users with random query strings: never 5xx; accepted pages respect th
 test('random bytes as a JSON body to every write route: never 5xx', async () => {
   await fc.assert(
     fc.asyncProperty(
-      fc.constantFrom(['POST', '/cache'], ['POST', '/users'], ['PATCH', '/users/1'], ['DELETE', '/cache/x'], ['POST', '/']),
-      fc.oneof(fc.uint8Array({ maxLength: 300 }), fc.string({ unit: 'binary', maxLength: 300 }).map((s) => new TextEncoder().encode(s))),
-      fc.constantFrom('application/json', 'application/json; charset=utf-8', 'text/plain', 'application/octet-stream', 'application/x-www-form-urlencoded'),
+      fc.constantFrom(
+        ['POST', '/cache'],
+        ['POST', '/users'],
+        ['PATCH', '/users/1'],
+        ['DELETE', '/cache/x'],
+        ['POST', '/']
+      ),
+      fc.oneof(
+        fc.uint8Array({ maxLength: 300 }),
+        fc.string({ unit: 'binary', maxLength: 300 }).map((s) => new TextEncoder().encode(s))
+      ),
+      fc.constantFrom(
+        'application/json',
+        'application/json; charset=utf-8',
+        'text/plain',
+        'application/octet-stream',
+        'application/x-www-form-urlencoded'
+      ),
       async ([method, path], bytes, contentType) => {
         const answer = await request(method, path, bytes, contentType)
         checkAnswer(answer, [200, 201, 204, 400, 404, 409, 413, 415], `${method} ${path} (${contentType})`)

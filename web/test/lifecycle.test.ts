@@ -32,7 +32,10 @@ interface Run {
 
 function run(script: string, env: Record<string, string>, timeoutMs = 30_000): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: WEB, env: { PATH: process.env.PATH ?? '', ...env } })
+    const child = spawn(process.execPath, ['--import', 'tsx', script], {
+      cwd: WEB,
+      env: { PATH: process.env.PATH ?? '', ...env }
+    })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
@@ -59,11 +62,15 @@ test('replicas starting together apply each migration exactly once (advisory loc
   try {
     const applied = await Promise.all(pools.map((pool) => migrate(pool, silent)))
     assert.equal(applied.flat().length, 2, `applied: ${JSON.stringify(applied)}`)
-    const [{ n }] = await pgServer.query<{ n: number }>('SELECT count(*)::int AS n FROM pgmigrations', []).catch(() => [{ n: -1 }])
+    const [{ n }] = await pgServer
+      .query<{ n: number }>('SELECT count(*)::int AS n FROM pgmigrations', [])
+      .catch(() => [{ n: -1 }])
     assert.equal(n, -1) // the default database was not touched
     const client = new pg.Client({ connectionString: url })
     await client.connect()
-    const { rows } = await client.query<{ users: number; runs: number }>('SELECT (SELECT count(*)::int FROM users) AS users, (SELECT count(*)::int FROM pgmigrations) AS runs')
+    const { rows } = await client.query<{ users: number; runs: number }>(
+      'SELECT (SELECT count(*)::int FROM users) AS users, (SELECT count(*)::int FROM pgmigrations) AS runs'
+    )
     await client.end()
     assert.deepEqual(rows[0], { users: 10, runs: 2 })
   } finally {
@@ -90,7 +97,11 @@ test('npm run migrate: exit 0 when up to date, non-zero when the database is unr
   const ok = await run('src/cli/migrate.ts', { DATABASE_URL: pgServer.url, LOG_LEVEL: 'silent' })
   assert.equal(ok.code, 0, ok.stderr)
   const port = await freePort()
-  const down = await run('src/cli/migrate.ts', { DATABASE_URL: `postgresql://postgres@127.0.0.1:${port}/postgres`, STARTUP_TIMEOUT_S: '1', LOG_LEVEL: 'silent' })
+  const down = await run('src/cli/migrate.ts', {
+    DATABASE_URL: `postgresql://postgres@127.0.0.1:${port}/postgres`,
+    STARTUP_TIMEOUT_S: '1',
+    LOG_LEVEL: 'silent'
+  })
   assert.equal(down.code, 1)
   assert.match(down.stderr, /migration failed: PostgreSQL still unreachable after 1 s/)
 })
@@ -104,7 +115,11 @@ test('an invalid setting stops the service with one clear line naming it', async
 test('the service waits for PostgreSQL with a log line per attempt, then gives up with exit 1', async () => {
   const port = await freePort()
   const result = await run('src/server.ts', {
-    ...serviceEnv(pgServer, redisServer, { DATABASE_URL: `postgresql://postgres@127.0.0.1:${port}/postgres`, STARTUP_TIMEOUT_S: '2', LOG_LEVEL: 'info' })
+    ...serviceEnv(pgServer, redisServer, {
+      DATABASE_URL: `postgresql://postgres@127.0.0.1:${port}/postgres`,
+      STARTUP_TIMEOUT_S: '2',
+      LOG_LEVEL: 'info'
+    })
   })
   assert.equal(result.code, 1)
   const waits = result.stdout.split('\n').filter((line) => line.includes('waiting for PostgreSQL'))
@@ -130,16 +145,24 @@ test('npm run doctor: a table of resolve / tcp / protocol per service, and the l
   assert.match(bad.stdout, /Likely fix: .*REDIS_PASSWORD/)
   assert.doesNotMatch(bad.stdout, /wrong-password/)
 
-  const unresolvable = await run('src/cli/doctor.ts', { PGHOST: 'no-such-host.invalid', REDIS_HOST: 'no-such-host.invalid' })
+  const unresolvable = await run('src/cli/doctor.ts', {
+    PGHOST: 'no-such-host.invalid',
+    REDIS_HOST: 'no-such-host.invalid'
+  })
   assert.equal(unresolvable.code, 1)
   assert.match(unresolvable.stdout, /db\s+resolve\s+FAIL/)
 })
 
-async function startServer(env: Record<string, string>): Promise<{ child: ChildProcess; url: string; output: () => string }> {
+async function startServer(
+  env: Record<string, string>
+): Promise<{ child: ChildProcess; url: string; output: () => string }> {
   const port = await freePort()
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
     cwd: WEB,
-    env: { PATH: process.env.PATH ?? '', ...serviceEnv(pgServer, redisServer, { PORT: String(port), LOG_LEVEL: 'info', ...env }) }
+    env: {
+      PATH: process.env.PATH ?? '',
+      ...serviceEnv(pgServer, redisServer, { PORT: String(port), LOG_LEVEL: 'info', ...env })
+    }
   })
   let text = ''
   child.stdout?.on('data', (d: Buffer) => (text += d.toString()))
@@ -159,13 +182,19 @@ async function startServer(env: Record<string, string>): Promise<{ child: ChildP
 
 test('SIGTERM: requests in flight complete, then the process exits 0 within 10 s', async () => {
   const { child, url, output } = await startServer({})
-  const before = Number((await pgServer.query<{ total: number }>("SELECT total::int AS total FROM visit_counter WHERE label = 'homepage'"))[0]?.total)
+  const before = Number(
+    (
+      await pgServer.query<{ total: number }>("SELECT total::int AS total FROM visit_counter WHERE label = 'homepage'")
+    )[0]?.total
+  )
   // Hold PostgreSQL's counter row so visits are in flight when the signal arrives.
   const blocker = new pg.Client({ connectionString: pgServer.url })
   await blocker.connect()
   await blocker.query('BEGIN')
   await blocker.query("SELECT * FROM visit_counter WHERE label = 'homepage' FOR UPDATE")
-  const inFlight = Array.from({ length: 20 }, () => fetch(`${url}/`).then(async (r) => ({ status: r.status, body: (await r.json()) as { visits: number } })))
+  const inFlight = Array.from({ length: 20 }, () =>
+    fetch(`${url}/`).then(async (r) => ({ status: r.status, body: (await r.json()) as { visits: number } }))
+  )
   await new Promise((resolve) => setTimeout(resolve, 300))
   const signalled = Date.now()
   child.kill('SIGTERM')
@@ -177,9 +206,15 @@ test('SIGTERM: requests in flight complete, then the process exits 0 within 10 s
   const elapsed = Date.now() - signalled
   assert.equal(code, 0, output())
   assert.ok(elapsed < 10_000, `took ${elapsed} ms`)
-  assert.deepEqual(results.map((r) => r.status), Array(20).fill(200))
+  assert.deepEqual(
+    results.map((r) => r.status),
+    Array(20).fill(200)
+  )
   const numbers = results.map((r) => r.body.visits).sort((a, b) => a - b)
-  assert.deepEqual(numbers, Array.from({ length: 20 }, (_, i) => before + i + 1))
+  assert.deepEqual(
+    numbers,
+    Array.from({ length: 20 }, (_, i) => before + i + 1)
+  )
   assert.match(output(), /stopped cleanly/)
   await assert.rejects(fetch(`${url}/livez`), 'new connections are refused')
 })

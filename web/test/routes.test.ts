@@ -21,7 +21,9 @@ const isError = (body: unknown, code: string) => {
 
 describe('GET /', () => {
   test('counts one visit per request and commits it to PostgreSQL', async () => {
-    const [{ total: before }] = await stack.pg.query<{ total: number }>("SELECT total::int FROM visit_counter WHERE label = 'homepage'")
+    const [{ total: before }] = await stack.pg.query<{ total: number }>(
+      "SELECT total::int FROM visit_counter WHERE label = 'homepage'"
+    )
     const first = await call(url, '/')
     const second = await call(url, '/')
     assert.equal(first.status, 200)
@@ -30,8 +32,12 @@ describe('GET /', () => {
     assert.equal(Number(first.body.visits), Number(before) + 1)
     assert.equal(first.body.cached, true)
     assert.ok(!Number.isNaN(Date.parse(String(first.body.db_time))))
-    const [{ total }] = await stack.pg.query<{ total: number }>("SELECT total::int FROM visit_counter WHERE label = 'homepage'")
-    const [{ logged }] = await stack.pg.query<{ logged: number }>("SELECT count(*)::int AS logged FROM visits WHERE label = 'homepage'")
+    const [{ total }] = await stack.pg.query<{ total: number }>(
+      "SELECT total::int FROM visit_counter WHERE label = 'homepage'"
+    )
+    const [{ logged }] = await stack.pg.query<{ logged: number }>(
+      "SELECT count(*)::int AS logged FROM visits WHERE label = 'homepage'"
+    )
     assert.equal(total, Number(second.body.visits))
     assert.equal(logged, total)
   })
@@ -52,7 +58,9 @@ describe('GET /visits', () => {
     assert.deepEqual({ ...miss.body }, { label: 'homepage', total: miss.body.total, cached: false })
     assert.equal(hit.body.cached, true)
     assert.equal(hit.body.total, miss.body.total)
-    const [{ total }] = await stack.pg.query<{ total: number }>("SELECT total::int FROM visit_counter WHERE label = 'homepage'")
+    const [{ total }] = await stack.pg.query<{ total: number }>(
+      "SELECT total::int FROM visit_counter WHERE label = 'homepage'"
+    )
     assert.equal(Number(hit.body.total), total)
   })
 
@@ -88,8 +96,11 @@ describe('probes', () => {
 })
 
 describe('key/value API', () => {
-  test('the seeds\' example: store user:1 with a TTL and read it back', async () => {
-    const stored = await call(url, '/cache', { method: 'POST', json: { key: 'user:1', value: { name: 'João' }, ttl: 300 } })
+  test("the seeds' example: store user:1 with a TTL and read it back", async () => {
+    const stored = await call(url, '/cache', {
+      method: 'POST',
+      json: { key: 'user:1', value: { name: 'João' }, ttl: 300 }
+    })
     assert.equal(stored.status, 201)
     assert.equal(stored.body.key, 'user:1')
     assert.equal(stored.body.ttl, 300)
@@ -169,19 +180,31 @@ describe('key/value API', () => {
     const big = await call(url, '/cache', { method: 'POST', json: { key: 'big', value: 'x'.repeat(1024 * 1024) } })
     assert.equal(big.status, 413)
     isError(big.body, 'payload_too_large')
-    const malformed = await call(url, '/cache', { method: 'POST', body: '{"key": "k", ', headers: { 'content-type': 'application/json' } })
+    const malformed = await call(url, '/cache', {
+      method: 'POST',
+      body: '{"key": "k", ',
+      headers: { 'content-type': 'application/json' }
+    })
     assert.equal(malformed.status, 400)
     isError(malformed.body, 'bad_request')
-    const text = await call(url, '/cache', { method: 'POST', body: 'key=k&value=1', headers: { 'content-type': 'application/x-www-form-urlencoded' } })
+    const text = await call(url, '/cache', {
+      method: 'POST',
+      body: 'key=k&value=1',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' }
+    })
     assert.equal(text.status, 415)
     isError(text.body, 'unsupported_media_type')
-    const plain = await call(url, '/cache', { method: 'POST', body: '{"key":"k","value":1}', headers: { 'content-type': 'text/plain' } })
+    const plain = await call(url, '/cache', {
+      method: 'POST',
+      body: '{"key":"k","value":1}',
+      headers: { 'content-type': 'text/plain' }
+    })
     assert.equal(plain.status, 415)
   })
 })
 
 describe('users', () => {
-  test('the ten sample users exist, listed in the seeds\' shape {total, users}', async () => {
+  test("the ten sample users exist, listed in the seeds' shape {total, users}", async () => {
     const { status, body } = await call(url, '/users')
     assert.equal(status, 200)
     assert.equal(body.total, 10)
@@ -192,7 +215,10 @@ describe('users', () => {
 
   test('pagination with limit and offset; out-of-range values are refused', async () => {
     const page = await call(url, '/users?limit=3&offset=3')
-    assert.deepEqual(page.body.users.map((u) => u.username), ['diego.santos', 'elisa.pereira', 'felipe.costa'])
+    assert.deepEqual(
+      page.body.users.map((u) => u.username),
+      ['diego.santos', 'elisa.pereira', 'felipe.costa']
+    )
     assert.equal(page.body.limit, 3)
     assert.equal(page.body.offset, 3)
     const past = await call(url, '/users?limit=5&offset=500')
@@ -224,11 +250,17 @@ describe('users', () => {
   })
 
   test('username and email are unique (case-insensitive): 409', async () => {
-    const taken = await call(url, '/users', { method: 'POST', json: { username: 'ANA.SILVA', email: 'other@example.com' } })
+    const taken = await call(url, '/users', {
+      method: 'POST',
+      json: { username: 'ANA.SILVA', email: 'other@example.com' }
+    })
     assert.equal(taken.status, 409)
     isError(taken.body, 'conflict')
     assert.match(String(taken.body.message), /username/)
-    const email = await call(url, '/users', { method: 'POST', json: { username: 'someone', email: 'Bruno.Souza@example.com' } })
+    const email = await call(url, '/users', {
+      method: 'POST',
+      json: { username: 'someone', email: 'Bruno.Souza@example.com' }
+    })
     assert.equal(email.status, 409)
     assert.match(String(email.body.message), /email/)
     const patch = await call(url, '/users/1', { method: 'PATCH', json: { email: 'carla.oliveira@example.com' } })

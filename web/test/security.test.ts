@@ -35,7 +35,10 @@ describe('API_TOKEN: writes need the bearer token, reads stay open', () => {
     ['a token that is a prefix of the right one', { authorization: `Bearer ${TOKEN.slice(0, -1)}` }],
     ['the right token with a suffix', { authorization: `Bearer ${TOKEN}x` }],
     ['the right token without the Bearer scheme', { authorization: TOKEN }],
-    ['the right token as Basic credentials', { authorization: `Basic ${Buffer.from(`user:${TOKEN}`).toString('base64')}` }],
+    [
+      'the right token as Basic credentials',
+      { authorization: `Basic ${Buffer.from(`user:${TOKEN}`).toString('base64')}` }
+    ],
     ['an empty bearer token', { authorization: 'Bearer ' }]
   ]
 
@@ -50,13 +53,18 @@ describe('API_TOKEN: writes need the bearer token, reads stay open', () => {
         assert.equal(h.get('x-content-type-options'), 'nosniff')
       }
       assert.equal(await stack.redis.command((r) => r.exists('kv:guarded')), 0)
-      const [{ n }] = await stack.pg.query<{ n: number }>("SELECT count(*)::int AS n FROM users WHERE username IN ('guarded', 'renamed')")
+      const [{ n }] = await stack.pg.query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM users WHERE username IN ('guarded', 'renamed')"
+      )
       assert.equal(n, 0)
     })
   }
 
   test('the 401 comes before the body is read: an oversized body without the token is still 401', async () => {
-    const { status } = await call(stack.url, '/cache', { method: 'POST', json: { key: 'k', value: 'x'.repeat(2 * 1024 * 1024) } })
+    const { status } = await call(stack.url, '/cache', {
+      method: 'POST',
+      json: { key: 'k', value: 'x'.repeat(2 * 1024 * 1024) }
+    })
     assert.equal(status, 401)
   })
 
@@ -64,7 +72,8 @@ describe('API_TOKEN: writes need the bearer token, reads stay open', () => {
     const auth = { authorization: `Bearer ${TOKEN}` }
     const expected = [201, 204, 201, 200, 204]
     for (const [i, [method, path, json]] of WRITES.entries()) {
-      if (method === 'DELETE' && path === '/cache/guarded') await call(stack.url, '/cache', { method: 'POST', json: { key: 'guarded', value: 1 }, headers: auth })
+      if (method === 'DELETE' && path === '/cache/guarded')
+        await call(stack.url, '/cache', { method: 'POST', json: { key: 'guarded', value: 1 }, headers: auth })
       const { status, body } = await call(stack.url, path, { method, json, headers: auth })
       assert.equal(status, expected[i], `${method} ${path}: ${JSON.stringify(body)}`)
     }
@@ -72,15 +81,34 @@ describe('API_TOKEN: writes need the bearer token, reads stay open', () => {
 
   test('the scheme name is case-insensitive, the token is not', async () => {
     for (const scheme of ['bearer', 'BEARER', 'Bearer']) {
-      const { status } = await call(stack.url, '/cache', { method: 'POST', json: { key: 'scheme', value: scheme }, headers: { authorization: `${scheme} ${TOKEN}` } })
+      const { status } = await call(stack.url, '/cache', {
+        method: 'POST',
+        json: { key: 'scheme', value: scheme },
+        headers: { authorization: `${scheme} ${TOKEN}` }
+      })
       assert.equal(status, 201, scheme)
     }
-    const { status } = await call(stack.url, '/cache', { method: 'POST', json: { key: 'scheme', value: 1 }, headers: { authorization: `Bearer ${TOKEN.toUpperCase()}` } })
+    const { status } = await call(stack.url, '/cache', {
+      method: 'POST',
+      json: { key: 'scheme', value: 1 },
+      headers: { authorization: `Bearer ${TOKEN.toUpperCase()}` }
+    })
     assert.equal(status, 401)
   })
 
   test('reads need no token', async () => {
-    for (const path of ['/', '/visits', '/users', '/users/1', '/db', '/cache', '/health', '/livez', '/readyz', '/metrics']) {
+    for (const path of [
+      '/',
+      '/visits',
+      '/users',
+      '/users/1',
+      '/db',
+      '/cache',
+      '/health',
+      '/livez',
+      '/readyz',
+      '/metrics'
+    ]) {
       assert.equal((await call(stack.url, path)).status, 200, path)
     }
   })
@@ -115,7 +143,8 @@ describe('rate limiting of writes (RATE_LIMIT_MAX)', () => {
   test('off by default: 50 writes in a row all succeed', async () => {
     const open = await startStack()
     try {
-      for (let i = 0; i < 50; i++) assert.equal((await call(open.url, '/cache', { method: 'POST', json: { key: `w${i}`, value: i } })).status, 201)
+      for (let i = 0; i < 50; i++)
+        assert.equal((await call(open.url, '/cache', { method: 'POST', json: { key: `w${i}`, value: i } })).status, 201)
     } finally {
       await open.close()
     }
@@ -126,13 +155,22 @@ describe('security headers and CORS', () => {
   let stack: TestStack
   let cors: TestStack
   before(async () => {
-    ;[stack, cors] = await Promise.all([startStack(), startStack({ CORS_ORIGIN: 'http://allowed.test,http://also.test' })])
+    ;[stack, cors] = await Promise.all([
+      startStack(),
+      startStack({ CORS_ORIGIN: 'http://allowed.test,http://also.test' })
+    ])
   })
   after(async () => {
     await Promise.all([stack.close(), cors.close()])
   })
 
-  function raw(base: string, method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<{ status: number; headers: http.IncomingHttpHeaders }> {
+  function raw(
+    base: string,
+    method: string,
+    path: string,
+    headers: Record<string, string> = {},
+    body?: string
+  ): Promise<{ status: number; headers: http.IncomingHttpHeaders }> {
     const url = new URL(base)
     return new Promise((resolve, reject) => {
       const req = http.request({ host: url.hostname, port: url.port, method, path, headers, agent: false }, (res) => {
@@ -154,7 +192,16 @@ describe('security headers and CORS', () => {
       ['400 validation', raw(stack.url, 'GET', '/users?limit=0')],
       ['400 bad URL', raw(stack.url, 'GET', '/cache/%E0%A4%A')],
       ['404', raw(stack.url, 'GET', '/nope')],
-      ['413', raw(stack.url, 'POST', '/cache', { 'content-type': 'application/json' }, JSON.stringify({ key: 'b', value: 'x'.repeat(1024 * 1024) }))],
+      [
+        '413',
+        raw(
+          stack.url,
+          'POST',
+          '/cache',
+          { 'content-type': 'application/json' },
+          JSON.stringify({ key: 'b', value: 'x'.repeat(1024 * 1024) })
+        )
+      ],
       ['415', raw(stack.url, 'POST', '/cache', { 'content-type': 'text/plain' }, 'x')]
     ]
     for (const [what, pending] of responses) {
@@ -175,7 +222,10 @@ describe('security headers and CORS', () => {
     const simple = await raw(stack.url, 'GET', '/users', { origin: 'http://evil.test' })
     assert.equal(simple.status, 200)
     assert.equal(simple.headers['access-control-allow-origin'], undefined)
-    const preflight = await raw(stack.url, 'OPTIONS', '/cache', { origin: 'http://evil.test', 'access-control-request-method': 'POST' })
+    const preflight = await raw(stack.url, 'OPTIONS', '/cache', {
+      origin: 'http://evil.test',
+      'access-control-request-method': 'POST'
+    })
     assert.equal(preflight.headers['access-control-allow-origin'], undefined)
     assert.equal(preflight.status, 404)
   })
@@ -187,7 +237,10 @@ describe('security headers and CORS', () => {
     assert.equal(also.headers['access-control-allow-origin'], 'http://also.test')
     const other = await raw(cors.url, 'GET', '/users', { origin: 'http://evil.test' })
     assert.equal(other.headers['access-control-allow-origin'], undefined)
-    const preflight = await raw(cors.url, 'OPTIONS', '/cache', { origin: 'http://allowed.test', 'access-control-request-method': 'POST' })
+    const preflight = await raw(cors.url, 'OPTIONS', '/cache', {
+      origin: 'http://allowed.test',
+      'access-control-request-method': 'POST'
+    })
     assert.equal(preflight.status, 204)
     assert.equal(preflight.headers['access-control-allow-origin'], 'http://allowed.test')
   })
@@ -207,7 +260,9 @@ describe('Redis password: required, supported, never logged', () => {
 
   test('the test Redis refuses clients without the password', async () => {
     const reply = await new Promise<string>((resolve, reject) => {
-      const socket = connect({ host: '127.0.0.1', port: redis.port }, () => socket.write('GET visit_counter:homepage\r\n'))
+      const socket = connect({ host: '127.0.0.1', port: redis.port }, () =>
+        socket.write('GET visit_counter:homepage\r\n')
+      )
       socket.once('data', (data) => {
         socket.destroy()
         resolve(data.toString())
@@ -239,7 +294,11 @@ describe('Redis password: required, supported, never logged', () => {
           assert.equal(health.body.status, 'degraded')
           assert.equal(typeof health.body.services.cache.error, 'string', run.name)
         }
-        await call(service.url, '/cache', { method: 'POST', json: { key: 'k', value: REDIS_PASSWORD }, headers: { authorization: `Bearer ${REDIS_PASSWORD}` } })
+        await call(service.url, '/cache', {
+          method: 'POST',
+          json: { key: 'k', value: REDIS_PASSWORD },
+          headers: { authorization: `Bearer ${REDIS_PASSWORD}` }
+        })
         await call(service.url, '/nope')
         await call(service.url, '/users')
       } finally {
@@ -248,7 +307,8 @@ describe('Redis password: required, supported, never logged', () => {
       }
       const log = service.output()
       assert.ok(log.length > 0)
-      if (run.cache === 'down') assert.match(log, /WRONGPASS|NOAUTH/, `${run.name}: the log names the authentication failure`)
+      if (run.cache === 'down')
+        assert.match(log, /WRONGPASS|NOAUTH/, `${run.name}: the log names the authentication failure`)
       for (const secret of [REDIS_PASSWORD, PG_PASSWORD, wrong, encodeURIComponent(REDIS_PASSWORD)]) {
         assert.ok(!log.includes(secret), `${run.name}: a password appears in the log`)
       }
@@ -267,9 +327,39 @@ describe('Redis over TLS (rediss://)', () => {
     const openssl = (args: string[]) => spawnSync('openssl', args, { cwd: dir, encoding: 'utf8' })
     writeFileSync(join(dir, 'ext.cnf'), 'subjectAltName=IP:127.0.0.1\n')
     const steps = [
-      ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=web-db-cache test CA'],
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        'ca.key',
+        '-out',
+        'ca.pem',
+        '-days',
+        '2',
+        '-subj',
+        '/CN=web-db-cache test CA'
+      ],
       ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'server.key', '-out', 'server.csr', '-subj', '/CN=127.0.0.1'],
-      ['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'server.pem', '-days', '2', '-extfile', 'ext.cnf']
+      [
+        'x509',
+        '-req',
+        '-in',
+        'server.csr',
+        '-CA',
+        'ca.pem',
+        '-CAkey',
+        'ca.key',
+        '-CAcreateserial',
+        '-out',
+        'server.pem',
+        '-days',
+        '2',
+        '-extfile',
+        'ext.cnf'
+      ]
     ]
     for (const step of steps) {
       const result = openssl(step)
@@ -282,7 +372,28 @@ describe('Redis over TLS (rediss://)', () => {
     port = await freePort()
     redisChild = spawn(
       redisServerBin(),
-      ['--port', '0', '--tls-port', String(port), '--bind', '127.0.0.1', '--tls-cert-file', 'server.pem', '--tls-key-file', 'server.key', '--tls-ca-cert-file', 'ca.pem', '--tls-auth-clients', 'no', '--requirepass', 'tls-password', '--save', '', '--dir', dir],
+      [
+        '--port',
+        '0',
+        '--tls-port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--tls-cert-file',
+        'server.pem',
+        '--tls-key-file',
+        'server.key',
+        '--tls-ca-cert-file',
+        'ca.pem',
+        '--tls-auth-clients',
+        'no',
+        '--requirepass',
+        'tls-password',
+        '--save',
+        '',
+        '--dir',
+        dir
+      ],
       { cwd: dir, stdio: 'ignore' }
     )
     await sleep(300)
@@ -300,10 +411,17 @@ describe('Redis over TLS (rediss://)', () => {
       return
     }
     const base = { DATABASE_URL: pg.url, HOST: '127.0.0.1', LOG_LEVEL: 'silent', STARTUP_TIMEOUT_S: '5' }
-    const trusted = await spawnService({ ...base, REDIS_URL: `rediss://:tls-password@127.0.0.1:${port}/0`, NODE_EXTRA_CA_CERTS: join(dir, 'ca.pem') })
+    const trusted = await spawnService({
+      ...base,
+      REDIS_URL: `rediss://:tls-password@127.0.0.1:${port}/0`,
+      NODE_EXTRA_CA_CERTS: join(dir, 'ca.pem')
+    })
     try {
       await eventually('healthy over TLS', async () => (await call(trusted.url, '/health')).status === 200, 10_000)
-      assert.equal((await call(trusted.url, '/cache', { method: 'POST', json: { key: 'tls', value: { ok: true } } })).status, 201)
+      assert.equal(
+        (await call(trusted.url, '/cache', { method: 'POST', json: { key: 'tls', value: { ok: true } } })).status,
+        201
+      )
       assert.deepEqual({ ...(await call(trusted.url, '/cache/tls')).body.value }, { ok: true })
     } finally {
       await trusted.destroy()

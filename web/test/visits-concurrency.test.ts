@@ -18,7 +18,11 @@ test(`${VISITS} concurrent visits: each gets a distinct number, and the database
   assert.equal(ok.length, VISITS, `statuses: ${[...new Set(responses.map((r) => r.status))].join(',')}`)
 
   const numbers = ok.map((r) => Number(r.body.visits)).sort((a, b) => a - b)
-  assert.deepEqual(numbers, Array.from({ length: VISITS }, (_, i) => Number(before) + i + 1), 'numbers are exactly before+1 .. before+N')
+  assert.deepEqual(
+    numbers,
+    Array.from({ length: VISITS }, (_, i) => Number(before) + i + 1),
+    'numbers are exactly before+1 .. before+N'
+  )
 
   const { total, logged } = await visitCounts(stack.pg)
   assert.equal(total, Number(before) + VISITS)
@@ -28,5 +32,7 @@ test(`${VISITS} concurrent visits: each gets a distinct number, and the database
   const cached = await stack.redis.command((r) => r.get('visit_counter:homepage'))
   assert.ok(cached === null || Number(cached) === total, `cached ${cached}, database ${total}`)
   const batches = String((await call(stack.url, '/metrics')).body).match(/^visit_batch_size_count (\d+)/m)?.[1]
-  console.log(`visits: ${VISITS} sent, ${ok.length} ok, counter ${before} -> ${total}, committed in ${batches} transactions`)
+  console.log(
+    `visits: ${VISITS} sent, ${ok.length} ok, counter ${before} -> ${total}, committed in ${batches} transactions`
+  )
 })

@@ -71,14 +71,20 @@ const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute:
 const dateFormat = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'short', day: 'numeric' })
 
 function isErrorBody(body: unknown): body is ErrorBody {
-  return typeof body === 'object' && body !== null && 'message' in body && typeof (body as ErrorBody).message === 'string'
+  return (
+    typeof body === 'object' && body !== null && 'message' in body && typeof (body as ErrorBody).message === 'string'
+  )
 }
 
 async function api<T>(path: string, init: RequestInit = {}, acceptStatus: number[] = []): Promise<Reply<T>> {
   const controller = new AbortController()
   const timer = setTimeout(() => controller.abort(), REQUEST_TIMEOUT_MS)
   try {
-    const response = await fetch(path, { ...init, signal: controller.signal, headers: { accept: 'application/json', ...init.headers } })
+    const response = await fetch(path, {
+      ...init,
+      signal: controller.signal,
+      headers: { accept: 'application/json', ...init.headers }
+    })
     const text = await response.text()
     let body: unknown = null
     try {
@@ -86,7 +92,8 @@ async function api<T>(path: string, init: RequestInit = {}, acceptStatus: number
     } catch {
       body = null
     }
-    if (response.ok || acceptStatus.includes(response.status)) return { ok: true, status: response.status, body: body as T }
+    if (response.ok || acceptStatus.includes(response.status))
+      return { ok: true, status: response.status, body: body as T }
     if (isErrorBody(body)) return { ok: false, status: response.status, error: body.error, message: body.message }
     return { ok: false, status: response.status, error: 'http_error', message: `HTTP ${response.status}` }
   } catch (err) {
@@ -142,7 +149,11 @@ function relative(iso: string, now: number): string {
   return `${Math.floor(seconds / 86400)} d ago`
 }
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, text?: string): HTMLElementTagNameMap[K] {
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  attrs: Record<string, string> = {},
+  text?: string
+): HTMLElementTagNameMap[K] {
   const node = document.createElement(tag)
   for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, value)
   if (text !== undefined) node.textContent = text
@@ -151,7 +162,12 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string,
 
 // ---- services and alerts ----------------------------------------------------
 
-function renderService(name: 'web' | 'db' | 'cache', state: ServiceState | 'unknown', facts: Record<string, string>, error?: string): void {
+function renderService(
+  name: 'web' | 'db' | 'cache',
+  state: ServiceState | 'unknown',
+  facts: Record<string, string>,
+  error?: string
+): void {
   const card = document.querySelector<HTMLElement>(`[data-service="${name}"]`)
   if (card === null) return
   card.dataset.state = state
@@ -238,13 +254,27 @@ function renderAlerts(alerts: Alert[]): void {
   )
 }
 
-const OVERALL_TEXT = { healthy: 'All systems up', degraded: 'Degraded: cache down', unhealthy: 'Unhealthy: database down' } as const
+const OVERALL_TEXT = {
+  healthy: 'All systems up',
+  degraded: 'Degraded: cache down',
+  unhealthy: 'Unhealthy: database down'
+} as const
 
 function renderHealth(health: Health): void {
   const { web, db, cache } = health.services
   renderService('web', 'up', { uptime: formatDuration(web.uptime_s), version: `v${web.version}` })
-  renderService('db', db.status, { latency: db.status === 'up' ? formatMs(db.latency_ms) : '—', version: shortVersion(db.version) }, db.error)
-  renderService('cache', cache.status, { latency: cache.status === 'up' ? formatMs(cache.latency_ms) : '—', version: shortVersion(cache.version) }, cache.error)
+  renderService(
+    'db',
+    db.status,
+    { latency: db.status === 'up' ? formatMs(db.latency_ms) : '—', version: shortVersion(db.version) },
+    db.error
+  )
+  renderService(
+    'cache',
+    cache.status,
+    { latency: cache.status === 'up' ? formatMs(cache.latency_ms) : '—', version: shortVersion(cache.version) },
+    cache.error
+  )
   setTitle('[data-service="db"] .version', db.version)
   setTitle('[data-service="cache"] .version', cache.version)
   $('web-version').textContent = `web v${web.version}`
@@ -301,7 +331,9 @@ function renderVisits(reply: Reply<VisitTotal>): void {
   $('visits-total').dataset.value = String(total)
   source.dataset.source = cached ? 'cache' : 'db'
   badge.textContent = cached ? 'from cache' : 'from PostgreSQL'
-  text.textContent = cached ? 'Last read was a cache hit in Redis.' : 'Last read missed the cache and came from PostgreSQL.'
+  text.textContent = cached
+    ? 'Last read was a cache hit in Redis.'
+    : 'Last read missed the cache and came from PostgreSQL.'
 }
 
 let recentVisits: RecentVisits['visits'] = []
@@ -385,8 +417,15 @@ async function loadUsers(): Promise<void> {
         const name = el('td', { class: 'username' })
         // On a phone the email column is hidden and the address shows under the username.
         name.append(el('span', {}, user.username), el('span', { class: 'email-inline' }, user.email))
-        row.append(el('td', { class: 'num' }, String(user.id)), name, el('td', { class: 'email col-email' }, user.email), el('td', { class: 'col-created' }, ''))
-        row.lastElementChild?.append(el('time', { datetime: user.created_at, title: created.toISOString() }, dateFormat.format(created)))
+        row.append(
+          el('td', { class: 'num' }, String(user.id)),
+          name,
+          el('td', { class: 'email col-email' }, user.email),
+          el('td', { class: 'col-created' }, '')
+        )
+        row.lastElementChild?.append(
+          el('time', { datetime: user.created_at, title: created.toISOString() }, dateFormat.format(created))
+        )
         return row
       })
     )
@@ -438,7 +477,9 @@ async function poll(): Promise<void> {
     }
     polls += 1
     const stamp = timeFormat.format(new Date())
-    $('updated').textContent = live ? `Updated ${stamp} · refreshing every ${POLL_MS / 1000} s` : `Updated ${stamp} · live updates paused`
+    $('updated').textContent = live
+      ? `Updated ${stamp} · refreshing every ${POLL_MS / 1000} s`
+      : `Updated ${stamp} · live updates paused`
     document.body.dataset.polls = String(polls)
   } finally {
     polling = false
@@ -547,7 +588,10 @@ async function readKey(key: string, afterExpiry = false): Promise<void> {
     kvMessage(`Read "${key}" back from Redis.`, 'ok')
   } else if (reply.status === 404) {
     hideEntry()
-    kvMessage(afterExpiry ? `"${key}" has expired: Redis removed it.` : `No value stored under "${key}" (it may have expired).`, 'info')
+    kvMessage(
+      afterExpiry ? `"${key}" has expired: Redis removed it.` : `No value stored under "${key}" (it may have expired).`,
+      'info'
+    )
   } else {
     hideEntry()
     kvMessage(describeFailure(reply), 'error')

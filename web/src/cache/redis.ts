@@ -29,7 +29,8 @@ export function createRedis(config: RedisConfig, dependencyTimeoutMs: number, lo
   let reported = false
   redis.on('error', (err: Error) => {
     // One line per outage, not one per reconnect attempt.
-    if (!reported) log.warn({ err: { message: err.message } }, 'Redis connection error; serving from PostgreSQL where possible')
+    if (!reported)
+      log.warn({ err: { message: err.message } }, 'Redis connection error; serving from PostgreSQL where possible')
     reported = true
   })
   redis.on('ready', () => {

@@ -42,7 +42,10 @@ export class StaleKeys {
     try {
       await this.redis.del(...entries.map(([key]) => key))
       for (const [key, mark] of entries) if (this.keys.get(key) === mark) this.keys.delete(key)
-      this.log.info({ keys: entries.map(([key]) => key) }, 'dropped cached copies that may have gone stale while Redis was away')
+      this.log.info(
+        { keys: entries.map(([key]) => key) },
+        'dropped cached copies that may have gone stale while Redis was away'
+      )
     } catch {
       // Still unreachable; the next 'ready', or a read a second from now, tries again.
     } finally {

@@ -37,7 +37,13 @@ const message = (err: unknown): string => {
   return code && !text.includes(code) ? `${code}: ${text}` : text
 }
 
-async function check(service: string, host: string, port: number, roundTrip: () => Promise<string>, fixes: Record<string, string>): Promise<Row[]> {
+async function check(
+  service: string,
+  host: string,
+  port: number,
+  roundTrip: () => Promise<string>,
+  fixes: Record<string, string>
+): Promise<Row[]> {
   const rows: Row[] = []
   try {
     const { address } = await lookup(host)
@@ -65,7 +71,9 @@ async function postgres(config: Config): Promise<string> {
   const client = new pg.Client({ ...poolConfig(config.database, TIMEOUT_MS), connectionTimeoutMillis: TIMEOUT_MS })
   await client.connect()
   try {
-    const { rows } = await client.query<{ one: number; version: string }>("SELECT 1 AS one, current_setting('server_version') AS version")
+    const { rows } = await client.query<{ one: number; version: string }>(
+      "SELECT 1 AS one, current_setting('server_version') AS version"
+    )
     return `select 1 -> ${rows[0]?.one} (PostgreSQL ${rows[0]?.version})`
   } finally {
     await client.end()
@@ -75,8 +83,16 @@ async function postgres(config: Config): Promise<string> {
 async function redis(config: Config): Promise<string> {
   const { redis: r } = config
   const client = new Redis({
-    host: r.host, port: r.port, username: r.username, password: r.password, db: r.db, tls: r.tls ? {} : undefined,
-    lazyConnect: true, connectTimeout: TIMEOUT_MS, maxRetriesPerRequest: 0, retryStrategy: () => null
+    host: r.host,
+    port: r.port,
+    username: r.username,
+    password: r.password,
+    db: r.db,
+    tls: r.tls ? {} : undefined,
+    lazyConnect: true,
+    connectTimeout: TIMEOUT_MS,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null
   })
   client.on('error', () => undefined)
   try {
@@ -111,17 +127,19 @@ async function main(): Promise<number> {
     ...(await check('db', d.host, d.port, () => postgres(config), {
       resolve: `No host "${d.host}". In Compose, run this inside the web container and check the db service is on the backend network; outside, set PGHOST or DATABASE_URL.`,
       tcp: `Nothing listens on ${d.host}:${d.port}. Is the db service up and healthy? (docker compose ps db; docker compose logs db)`,
-      protocol: 'PostgreSQL answered but refused the session: check PGUSER/PGPASSWORD/PGDATABASE (or DATABASE_URL) against the ones the volume was created with.'
+      protocol:
+        'PostgreSQL answered but refused the session: check PGUSER/PGPASSWORD/PGDATABASE (or DATABASE_URL) against the ones the volume was created with.'
     })),
     ...(await check('cache', r.host, r.port, () => redis(config), {
       resolve: `No host "${r.host}". In Compose, run this inside the web container; outside, set REDIS_HOST or REDIS_URL.`,
       tcp: `Nothing listens on ${r.host}:${r.port}. Is the cache service up and healthy? (docker compose ps cache; docker compose logs cache)`,
-      protocol: 'Redis answered but refused PING: check REDIS_PASSWORD (or REDIS_URL) matches the server\'s requirepass.'
+      protocol: "Redis answered but refused PING: check REDIS_PASSWORD (or REDIS_URL) matches the server's requirepass."
     }))
   ]
   console.log(table(rows))
   const failed = rows.filter((row) => !row.ok)
-  for (const row of failed) console.log(`\n${row.service} ${row.step} failed. Likely fix: ${row.fix ?? 'see the detail above'}`)
+  for (const row of failed)
+    console.log(`\n${row.service} ${row.step} failed. Likely fix: ${row.fix ?? 'see the detail above'}`)
   console.log(failed.length === 0 ? '\nall checks passed' : `\n${failed.length} check(s) failed`)
   return failed.length === 0 ? 0 : 1
 }

@@ -18,6 +18,8 @@ try {
     await pool.end()
   }
 } catch (err) {
-  process.stderr.write(`${err instanceof ConfigError ? 'configuration error' : 'migration failed'}: ${err instanceof Error ? err.message : String(err)}\n`)
+  process.stderr.write(
+    `${err instanceof ConfigError ? 'configuration error' : 'migration failed'}: ${err instanceof Error ? err.message : String(err)}\n`
+  )
   process.exitCode = 1
 }

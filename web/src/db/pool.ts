@@ -8,7 +8,9 @@ pg.types.setTypeParser(pg.types.builtins.INT8, (value: string) => Number(value))
 export function createPool(db: DatabaseConfig, dependencyTimeoutMs: number, log: FastifyBaseLogger): pg.Pool {
   const pool = new pg.Pool(poolConfig(db, dependencyTimeoutMs))
   // An idle client dies when PostgreSQL restarts; without a listener that would crash the process.
-  pool.on('error', (err) => log.warn({ err: { message: err.message } }, 'idle PostgreSQL client lost; the pool will reconnect'))
+  pool.on('error', (err) =>
+    log.warn({ err: { message: err.message } }, 'idle PostgreSQL client lost; the pool will reconnect')
+  )
   return pool
 }
 

@@ -45,23 +45,29 @@ export function registerErrorHandling(app: FastifyInstance): void {
     }
     const status = err.statusCode ?? 500
     if (status >= 400 && status < 500) {
-      const message = FASTIFY_MESSAGES[err.code] ?? (err instanceof SyntaxError ? 'Body is not valid JSON' : err.message)
+      const message =
+        FASTIFY_MESSAGES[err.code] ?? (err instanceof SyntaxError ? 'Body is not valid JSON' : err.message)
       return reply.code(status).send({ error: CODES[status] ?? 'bad_request', message })
     }
     request.log.error({ err }, 'unhandled error')
-    return reply.code(500).send({ error: 'internal_error', message: 'Something went wrong on our side; it has been logged.' })
+    return reply
+      .code(500)
+      .send({ error: 'internal_error', message: 'Something went wrong on our side; it has been logged.' })
   })
 
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0]?.slice(0, 200) ?? ''
-    return reply.code(404).send({ error: 'not_found', message: `No route ${request.method} ${path}; see /docs for the API` })
+    return reply
+      .code(404)
+      .send({ error: 'not_found', message: `No route ${request.method} ${path}; see /docs for the API` })
   })
 }
 
 /** Errors Fastify raises before routing (a URL that is not valid percent-encoding, a path parameter too long). */
 export function frameworkErrors(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
   const status = error.statusCode ?? 400
-  const message = error.code === 'FST_ERR_BAD_URL' ? 'The URL is not valid: percent-encoding must spell UTF-8' : error.message
+  const message =
+    error.code === 'FST_ERR_BAD_URL' ? 'The URL is not valid: percent-encoding must spell UTF-8' : error.message
   void reply.code(status).send({ error: CODES[status] ?? 'bad_request', message })
 }
 

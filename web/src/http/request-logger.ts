@@ -78,7 +78,11 @@ class LazyRequestLogger {
 }
 
 /** Fastify's childLoggerFactory: the request logger is made only when something is logged. */
-export function lazyChildLogger(logger: FastifyBaseLogger, bindings: Bindings, options: ChildLoggerOptions): FastifyBaseLogger {
+export function lazyChildLogger(
+  logger: FastifyBaseLogger,
+  bindings: Bindings,
+  options: ChildLoggerOptions
+): FastifyBaseLogger {
   // A route with its own log level, or a logger that cannot say what it would drop: no shortcut.
   if (options.level !== undefined || !levelAware(logger)) return logger.child(bindings, options)
   return new LazyRequestLogger(logger, bindings, options)

@@ -8,8 +8,7 @@ export const ErrorBody = Type.Object(
   { $id: 'Error' }
 )
 
-export const errorResponses = (...codes: number[]) =>
-  Object.fromEntries(codes.map((code) => [code, Type.Ref('Error')]))
+export const errorResponses = (...codes: number[]) => Object.fromEntries(codes.map((code) => [code, Type.Ref('Error')]))
 
 // Control characters (C0, DEL, C1) make keys unreadable in logs and redis-cli; everything else,
 // including emoji and any script, is a valid key. Lone UTF-16 surrogates (\uD800-\uDFFF outside a
@@ -31,7 +30,8 @@ export const Ttl = Type.Integer({ minimum: 1, maximum: MAX_TTL_S, description: '
 export const Username = Type.String({
   minLength: 1,
   maxLength: 50,
-  pattern: '^[^\\u0000-\\u001F\\u007F-\\u009F\\uD800-\\uDFFF]*[^\\s\\u0000-\\u001F\\u007F-\\u009F\\uD800-\\uDFFF][^\\u0000-\\u001F\\u007F-\\u009F\\uD800-\\uDFFF]*$'
+  pattern:
+    '^[^\\u0000-\\u001F\\u007F-\\u009F\\uD800-\\uDFFF]*[^\\s\\u0000-\\u001F\\u007F-\\u009F\\uD800-\\uDFFF][^\\u0000-\\u001F\\u007F-\\u009F\\uD800-\\uDFFF]*$'
 })
 export const Email = Type.String({ format: 'email', maxLength: 254 })
 
@@ -46,6 +46,9 @@ export const UserBody = Type.Object(
   { $id: 'User' }
 )
 
-export const UserId = Type.Object({ id: Type.Integer({ minimum: 1, maximum: 9007199254740991 }) }, { additionalProperties: false })
+export const UserId = Type.Object(
+  { id: Type.Integer({ minimum: 1, maximum: 9007199254740991 }) },
+  { additionalProperties: false }
+)
 
 export type UserIdParams = Static<typeof UserId>

@@ -15,12 +15,16 @@ export async function securityHeaders(options: FastifyHelmetOptions): Promise<Re
   probe.get('/', async (_request, reply) => {
     // At this point only helmet's onRequest hooks have touched the raw response.
     headers = Object.fromEntries(
-      Object.entries(reply.raw.getHeaders()).map(([name, value]) => [name, Array.isArray(value) ? value.join(', ') : String(value)])
+      Object.entries(reply.raw.getHeaders()).map(([name, value]) => [
+        name,
+        Array.isArray(value) ? value.join(', ') : String(value)
+      ])
     )
     return ''
   })
   await probe.inject({ method: 'GET', url: '/' })
   await probe.close()
-  if (headers['content-security-policy'] === undefined) throw new Error('security headers: helmet set no Content-Security-Policy')
+  if (headers['content-security-policy'] === undefined)
+    throw new Error('security headers: helmet set no Content-Security-Policy')
   return headers
 }

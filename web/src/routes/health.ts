@@ -15,7 +15,11 @@ const HealthBody = Type.Object({
     db: Check,
     cache: Check
   }),
-  cache_stats: Type.Object({ hits: Type.Integer(), misses: Type.Integer(), hit_ratio: Type.Union([Type.Number(), Type.Null()]) })
+  cache_stats: Type.Object({
+    hits: Type.Integer(),
+    misses: Type.Integer(),
+    hit_ratio: Type.Union([Type.Number(), Type.Null()])
+  })
 })
 
 const Readiness = Type.Object({ status: Type.String(), db: Type.String(), cache: Type.String() })
@@ -38,7 +42,11 @@ export function healthRoutes(app: App, { health, metrics }: RouteContext, versio
       return reply.code(status === 'healthy' ? 200 : 503).send({
         status,
         services: { web: { status: 'up' as const, version, uptime_s: Math.round(process.uptime()) }, db, cache },
-        cache_stats: { hits, misses, hit_ratio: hits + misses === 0 ? null : Math.round((hits / (hits + misses)) * 1000) / 1000 }
+        cache_stats: {
+          hits,
+          misses,
+          hit_ratio: hits + misses === 0 ? null : Math.round((hits / (hits + misses)) * 1000) / 1000
+        }
       })
     }
   )
@@ -48,7 +56,11 @@ export function healthRoutes(app: App, { health, metrics }: RouteContext, versio
     {
       // Container health checks call this every few seconds; a log line each would drown the rest.
       logLevel: 'silent',
-      schema: { summary: 'The process is alive (no dependency checked)', tags: ['health'], response: { 200: Type.Object({ status: Type.Literal('ok') }) } }
+      schema: {
+        summary: 'The process is alive (no dependency checked)',
+        tags: ['health'],
+        response: { 200: Type.Object({ status: Type.Literal('ok') }) }
+      }
     },
     async () => ({ status: 'ok' as const })
   )
@@ -64,11 +76,15 @@ export function healthRoutes(app: App, { health, metrics }: RouteContext, versio
     },
     async (_request, reply) => {
       const [db, cache] = await Promise.all([health.db(), health.cache()])
-      return reply.code(db.status === 'up' ? 200 : 503).send({ status: db.status === 'up' ? 'ready' : 'not_ready', db: db.status, cache: cache.status })
+      return reply
+        .code(db.status === 'up' ? 200 : 503)
+        .send({ status: db.status === 'up' ? 'ready' : 'not_ready', db: db.status, cache: cache.status })
     }
   )
 
-  app.get('/metrics', { schema: { summary: 'Prometheus metrics', tags: ['health'], hide: false } }, async (_request, reply) =>
-    reply.type(metrics.registry.contentType).send(await metrics.registry.metrics())
+  app.get(
+    '/metrics',
+    { schema: { summary: 'Prometheus metrics', tags: ['health'], hide: false } },
+    async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics())
   )
 }

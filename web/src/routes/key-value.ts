@@ -43,7 +43,10 @@ export function keyValueRoutes(app: App, { keyValue }: RouteContext): void {
         summary: 'Read a stored value and its remaining TTL',
         tags: ['cache'],
         params: KeyParams,
-        response: { 200: Type.Object({ key: Type.String(), value: Type.Unknown(), ttl: Type.Integer() }), ...errorResponses(400, 404, 503) }
+        response: {
+          200: Type.Object({ key: Type.String(), value: Type.Unknown(), ttl: Type.Integer() }),
+          ...errorResponses(400, 404, 503)
+        }
       }
     },
     (request) => keyValue.get(request.params.key)

@@ -22,15 +22,28 @@ const CacheProbe = Type.Object({
 export function probeRoutes(app: App, { pool, keyValue }: RouteContext): void {
   app.get(
     '/db',
-    { schema: { summary: 'Round trip to PostgreSQL', tags: ['probes'], response: { 200: DbProbe, ...errorResponses(503) } } },
+    {
+      schema: {
+        summary: 'Round trip to PostgreSQL',
+        tags: ['probes'],
+        response: { 200: DbProbe, ...errorResponses(503) }
+      }
+    },
     async () => {
       const started = performance.now()
       const { rows } = await guard('db', () =>
-        pool.query<{ time: Date; version: string }>("SELECT now() AS time, current_setting('server_version') AS version")
+        pool.query<{ time: Date; version: string }>(
+          "SELECT now() AS time, current_setting('server_version') AS version"
+        )
       )
       const row = rows[0]
       if (row === undefined) throw new Error('no row from PostgreSQL')
-      return { status: 'ok' as const, time: row.time.toISOString(), version: row.version, latency_ms: round(performance.now() - started) }
+      return {
+        status: 'ok' as const,
+        time: row.time.toISOString(),
+        version: row.version,
+        latency_ms: round(performance.now() - started)
+      }
     }
   )
 

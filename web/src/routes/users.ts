@@ -49,7 +49,14 @@ export function userRoutes(app: App, { users }: RouteContext): void {
 
   app.get(
     '/users/:id',
-    { schema: { summary: 'Get one user (cache-aside)', tags: ['users'], params: UserId, response: { 200: UserRef, ...errorResponses(400, 404, 503) } } },
+    {
+      schema: {
+        summary: 'Get one user (cache-aside)',
+        tags: ['users'],
+        params: UserId,
+        response: { 200: UserRef, ...errorResponses(400, 404, 503) }
+      }
+    },
     async (request, reply) => {
       const { value, cached } = await users.get(request.params.id)
       reply.header('x-cache', cached ? 'hit' : 'miss')
@@ -90,7 +97,12 @@ export function userRoutes(app: App, { users }: RouteContext): void {
   app.delete(
     '/users/:id',
     {
-      schema: { summary: 'Delete a user', tags: ['users'], params: UserId, response: { 204: Type.Null(), ...errorResponses(400, 401, 404, 429, 503) } }
+      schema: {
+        summary: 'Delete a user',
+        tags: ['users'],
+        params: UserId,
+        response: { 204: Type.Null(), ...errorResponses(400, 401, 404, 429, 503) }
+      }
     },
     async (request, reply) => {
       await users.remove(request.params.id)

@@ -39,7 +39,8 @@ export function visitRoutes(app: App, { visits }: RouteContext): void {
     {
       schema: {
         summary: 'Count a homepage visit',
-        description: 'Commits one visit to PostgreSQL and returns its number. Browsers (Accept: text/html) get the status page; the visit counts either way.',
+        description:
+          'Commits one visit to PostgreSQL and returns its number. Browsers (Accept: text/html) get the status page; the visit counts either way.',
         tags: ['visits'],
         response: {
           200: {
@@ -55,7 +56,14 @@ export function visitRoutes(app: App, { visits }: RouteContext): void {
       if (statusPage !== null && request.headers.accept?.includes('text/html')) {
         return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(statusPage)
       }
-      return { status: 'ok' as const, visits: visit.visits, cached: visit.cached, db_time: visit.dbTime.toISOString(), label: 'homepage', hostname: host }
+      return {
+        status: 'ok' as const,
+        visits: visit.visits,
+        cached: visit.cached,
+        db_time: visit.dbTime.toISOString(),
+        label: 'homepage',
+        hostname: host
+      }
     }
   )
 
@@ -78,7 +86,10 @@ export function visitRoutes(app: App, { visits }: RouteContext): void {
       schema: {
         summary: 'The latest visits (time only)',
         tags: ['visits'],
-        querystring: Type.Object({ limit: Type.Integer({ minimum: 1, maximum: 100, default: 10 }) }, { additionalProperties: false }),
+        querystring: Type.Object(
+          { limit: Type.Integer({ minimum: 1, maximum: 100, default: 10 }) },
+          { additionalProperties: false }
+        ),
         response: { 200: RecentVisits, ...errorResponses(400, 503) }
       }
     },

@@ -15,7 +15,8 @@ function describe(err: unknown): string {
   if (code === 'ECONNREFUSED') return 'connection refused (is the server running?)'
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'host name does not resolve'
   if (err instanceof Error && /timeout|timed out/i.test(err.message)) return 'timed out'
-  if (err instanceof Error && /closed|not writeable|Connection is closed|Stream isn't writeable/i.test(err.message)) return 'not connected'
+  if (err instanceof Error && /closed|not writeable|Connection is closed|Stream isn't writeable/i.test(err.message))
+    return 'not connected'
   if (err instanceof Error && /auth|password/i.test(err.message)) return 'authentication failed'
   return 'unavailable'
 }
@@ -63,7 +64,12 @@ export class HealthService {
       }
       return { status: 'up', latency_ms: round(performance.now() - started), version: this.dbVersion }
     } catch (err) {
-      return { status: 'down', latency_ms: round(performance.now() - started), version: this.dbVersion, error: describe(err) }
+      return {
+        status: 'down',
+        latency_ms: round(performance.now() - started),
+        version: this.dbVersion,
+        error: describe(err)
+      }
     }
   }
 
@@ -78,7 +84,12 @@ export class HealthService {
       }
       return { status: 'up', latency_ms: round(performance.now() - started), version: this.cacheVersion }
     } catch (err) {
-      return { status: 'down', latency_ms: round(performance.now() - started), version: this.cacheVersion, error: describe(err) }
+      return {
+        status: 'down',
+        latency_ms: round(performance.now() - started),
+        version: this.cacheVersion,
+        error: describe(err)
+      }
     }
   }
 }

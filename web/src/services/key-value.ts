@@ -36,7 +36,8 @@ export class KeyValueService {
     // JSON such as 1e400 parses to Infinity, which would be stored as null: refuse it rather than
     // read back something else than was sent.
     const text = JSON.stringify(value, (_name, item: unknown) => {
-      if (typeof item === 'number' && !Number.isFinite(item)) throw badRequest('value holds a number too large to store (e.g. 1e400)')
+      if (typeof item === 'number' && !Number.isFinite(item))
+        throw badRequest('value holds a number too large to store (e.g. 1e400)')
       return item
     })
     await guard('cache', () => this.redis.set(KV_PREFIX + key, text, 'EX', ttl))
@@ -44,7 +45,9 @@ export class KeyValueService {
 
   async get(key: string): Promise<StoredValue> {
     // Issued together: auto-pipelining sends both in one round trip, batched with other requests'.
-    const [raw, ttl] = await guard('cache', () => Promise.all([this.redis.get(KV_PREFIX + key), this.redis.ttl(KV_PREFIX + key)]))
+    const [raw, ttl] = await guard('cache', () =>
+      Promise.all([this.redis.get(KV_PREFIX + key), this.redis.ttl(KV_PREFIX + key)])
+    )
     if (raw === null) throw notFound(`No cached value for key "${key}" (it may have expired)`)
     return { key, value: JSON.parse(raw) as unknown, ttl }
   }

@@ -90,7 +90,10 @@ export class UserService {
 
   async create(input: UserInput): Promise<User> {
     const user = await this.write(() =>
-      this.pool.query<UserRow>(`INSERT INTO users (username, email) VALUES ($1, $2) RETURNING ${COLUMNS}`, [input.username, input.email])
+      this.pool.query<UserRow>(`INSERT INTO users (username, email) VALUES ($1, $2) RETURNING ${COLUMNS}`, [
+        input.username,
+        input.email
+      ])
     )
     await this.cache.invalidate()
     return user
@@ -115,7 +118,9 @@ export class UserService {
   }
 
   private async count(): Promise<number> {
-    const { rows } = await guard('db', () => this.pool.query<{ total: number }>('SELECT count(*)::int AS total FROM users'))
+    const { rows } = await guard('db', () =>
+      this.pool.query<{ total: number }>('SELECT count(*)::int AS total FROM users')
+    )
     return rows[0]?.total ?? 0
   }
 

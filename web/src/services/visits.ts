@@ -116,7 +116,9 @@ export class VisitService {
     let total: number
     let dbTime: Date
     try {
-      const result = await guard('db', () => this.pool.query<{ total: number; db_time: Date }>(RECORD_VISITS, [this.label, batch.length]))
+      const result = await guard('db', () =>
+        this.pool.query<{ total: number; db_time: Date }>(RECORD_VISITS, [this.label, batch.length])
+      )
       const row = result.rows[0]
       if (row === undefined) throw new Error('visit counter returned no row')
       total = row.total

@@ -12,7 +12,8 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core'
 export const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium'
 
 /** docs/screenshots at the repository root (the READMEs link the files saved there), or SCREENSHOTS_DIR. */
-export const SCREENSHOTS_DIR = process.env.SCREENSHOTS_DIR ?? fileURLToPath(new URL('../../../docs/screenshots/', import.meta.url))
+export const SCREENSHOTS_DIR =
+  process.env.SCREENSHOTS_DIR ?? fileURLToPath(new URL('../../../docs/screenshots/', import.meta.url))
 
 export const DESKTOP = { width: 1280, height: 900 }
 export const PHONE = { width: 390, height: 844 }
@@ -23,7 +24,10 @@ export interface Browser {
 }
 
 export async function launchBrowser(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: install it with \`apt-get install -y chromium\` or set CHROMIUM_BIN`)
+  if (!existsSync(CHROMIUM))
+    throw new Error(
+      `Chromium not found at ${CHROMIUM}: install it with \`apt-get install -y chromium\` or set CHROMIUM_BIN`
+    )
   const profile = mkdtempSync(join(tmpdir(), 'status-page-chromium-'))
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
@@ -72,7 +76,11 @@ export async function text(page: Page, selector: string): Promise<string> {
   return ((await page.locator(selector).first().textContent()) ?? '').trim()
 }
 
-export async function screenshot(page: Page, name: string, viewport: { width: number; height: number }): Promise<string> {
+export async function screenshot(
+  page: Page,
+  name: string,
+  viewport: { width: number; height: number }
+): Promise<string> {
   mkdirSync(SCREENSHOTS_DIR, { recursive: true })
   await page.setViewportSize(viewport)
   // No hover or focus ring from the test's last click in the picture.

@@ -10,7 +10,11 @@ import { DESKTOP, PHONE, eventually, launchBrowser, screenshot, text, type Brows
 
 interface HealthBody {
   status: string
-  services: { web: { version: string }; db: { status: string; version: string | null }; cache: { status: string; version: string | null } }
+  services: {
+    web: { version: string }
+    db: { status: string; version: string | null }
+    cache: { status: string; version: string | null }
+  }
   cache_stats: { hits: number; misses: number; hit_ratio: number | null }
 }
 
@@ -32,7 +36,9 @@ describe('status page', () => {
       // cache key that expired or was deleted. Anything else is a defect.
       if (message.type() !== 'error') return
       const url = message.location().url
-      const expected = /status of 503/.test(message.text()) || (/status of 404/.test(message.text()) && new URL(url, stack.url).pathname.startsWith('/cache/'))
+      const expected =
+        /status of 503/.test(message.text()) ||
+        (/status of 404/.test(message.text()) && new URL(url, stack.url).pathname.startsWith('/cache/'))
       if (!expected) pageErrors.push(`console: ${message.text()} (${url})`)
     })
   })
@@ -68,7 +74,11 @@ describe('status page', () => {
     await waitForHealthy()
 
     const afterVisits = await call(stack.url, '/visits')
-    assert.equal(Number(afterVisits.body.total), Number(before.body.total) + 2, 'the JSON call and the page load each counted one visit')
+    assert.equal(
+      Number(afterVisits.body.total),
+      Number(before.body.total) + 2,
+      'the JSON call and the page load each counted one visit'
+    )
   })
 
   test('shows the services, counter, hit ratio, latest visits and users exactly as the API reports them', async () => {
@@ -82,7 +92,8 @@ describe('status page', () => {
       assert.equal(await text(page, `[data-service="${name}"] .version`), full.split(' ')[0])
       assert.equal(await page.locator(`[data-service="${name}"] .version`).getAttribute('title'), full)
     }
-    for (const name of ['db', 'cache']) assert.match(await text(page, `[data-service="${name}"] .latency`), /^(< 1|\d+(\.\d)?) ms$/)
+    for (const name of ['db', 'cache'])
+      assert.match(await text(page, `[data-service="${name}"] .latency`), /^(< 1|\d+(\.\d)?) ms$/)
     assert.match(await text(page, '[data-service="web"] .uptime'), /^\d+ (s|min)/)
 
     // The counter shown is the API's total (no visit happens between the two reads).
@@ -110,7 +121,10 @@ describe('status page', () => {
     await eventually(async () => {
       const recent = (await call(stack.url, '/visits/recent?limit=10')).body.visits as unknown as Array<{ id: number }>
       const shown = await page.locator('#recent-list .visit-id').allTextContents()
-      assert.deepEqual(shown, recent.map((visit) => `#${visit.id}`))
+      assert.deepEqual(
+        shown,
+        recent.map((visit) => `#${visit.id}`)
+      )
     })
 
     // Users: the first page, row for row.
@@ -119,8 +133,14 @@ describe('status page', () => {
     await eventually(async () => assert.equal(await rows.count(), (users.users as unknown as unknown[]).length))
     const usernames = await page.locator('#users-body td.username > span:first-child').allTextContents()
     const emails = await page.locator('#users-body td.email').allTextContents()
-    assert.deepEqual(usernames, (users.users as unknown as Array<{ username: string }>).map((u) => u.username))
-    assert.deepEqual(emails, (users.users as unknown as Array<{ email: string }>).map((u) => u.email))
+    assert.deepEqual(
+      usernames,
+      (users.users as unknown as Array<{ username: string }>).map((u) => u.username)
+    )
+    assert.deepEqual(
+      emails,
+      (users.users as unknown as Array<{ email: string }>).map((u) => u.email)
+    )
     assert.match(await text(page, '#users-range'), new RegExp(`^1–${usernames.length} of ${Number(users.total)}$`))
     assert.match(await text(page, '#users-source'), /^from (cache|PostgreSQL)$/)
 
@@ -138,7 +158,10 @@ describe('status page', () => {
     await eventually(async () => assert.equal(await text(page, '#recent-list .visit-id'), `#${latest[0]?.id}`))
 
     // A new user shows in the table after a refresh (users are refreshed less often; the button forces it).
-    const created = await call(stack.url, '/users', { method: 'POST', json: { username: 'page_tester', email: 'page_tester@example.com' } })
+    const created = await call(stack.url, '/users', {
+      method: 'POST',
+      json: { username: 'page_tester', email: 'page_tester@example.com' }
+    })
     assert.equal(created.status, 201)
     const total = Number((await call(stack.url, '/users?limit=1')).body.total)
     await page.getByRole('button', { name: 'Refresh now' }).click()
@@ -187,7 +210,10 @@ describe('status page', () => {
     const first = await text(page, '#kv-ttl-left')
     assert.match(first, /^[1-3] s left$/)
     await eventually(async () => assert.notEqual(await text(page, '#kv-ttl-left'), first), 3000)
-    await eventually(async () => assert.equal(await text(page, '#kv-message'), '"browser-test" has expired: Redis removed it.'), 8000)
+    await eventually(
+      async () => assert.equal(await text(page, '#kv-message'), '"browser-test" has expired: Redis removed it.'),
+      8000
+    )
     assert.equal((await call(stack.url, '/cache/browser-test')).status, 404)
 
     // Plain text is stored as a JSON string; "Read back" shows what GET /cache/:key returns.
@@ -224,7 +250,13 @@ describe('status page', () => {
     const reached: string[] = []
     for (let i = 0; i < 30; i++) {
       await page.keyboard.press('Tab')
-      reached.push(String(await page.evaluate('document.activeElement && (document.activeElement.id || document.activeElement.textContent)')))
+      reached.push(
+        String(
+          await page.evaluate(
+            'document.activeElement && (document.activeElement.id || document.activeElement.textContent)'
+          )
+        )
+      )
     }
     for (const id of ['refresh-now', 'live-toggle', 'kv-key', 'kv-value', 'kv-ttl', 'kv-store', 'kv-read']) {
       assert.ok(reached.includes(id), `${id} is reachable with Tab (reached: ${reached.join(', ')})`)
@@ -255,7 +287,10 @@ describe('status page', () => {
 
     // On a phone nothing overflows sideways: the page is no wider than the screen.
     await page.setViewportSize(PHONE)
-    assert.ok(Number(await page.evaluate('document.documentElement.scrollWidth')) <= PHONE.width, 'no horizontal scroll on a phone')
+    assert.ok(
+      Number(await page.evaluate('document.documentElement.scrollWidth')) <= PHONE.width,
+      'no horizontal scroll on a phone'
+    )
     await page.setViewportSize(DESKTOP)
     assert.deepEqual(pageErrors, [])
   })
@@ -289,7 +324,10 @@ describe('status page', () => {
       await page.getByLabel('Key').fill('while-down')
       await page.getByLabel(/^TTL/).fill('30')
       await page.getByRole('button', { name: 'Store' }).click()
-      const refused = await call(stack.url, '/cache', { method: 'POST', json: { key: 'while-down', value: 1, ttl: 30 } })
+      const refused = await call(stack.url, '/cache', {
+        method: 'POST',
+        json: { key: 'while-down', value: 1, ttl: 30 }
+      })
       assert.equal(refused.status, 503)
       await eventually(async () => assert.equal(await text(page, '#kv-message'), String(refused.body.message)))
       assert.equal(await page.locator('#kv-entry').isVisible(), false, 'no stale entry shown next to the error')
@@ -314,7 +352,9 @@ describe('status page', () => {
     const cut = (route: Route) => route.abort('connectionrefused')
     await page.route(/\/(health|visits|users)/, cut)
     try {
-      await eventually(async () => assert.match(await text(page, '[data-alert="web"]'), /The web service is not answering/))
+      await eventually(async () =>
+        assert.match(await text(page, '[data-alert="web"]'), /The web service is not answering/)
+      )
       assert.equal(await text(page, '#overall-text'), 'Web service unreachable')
       assert.equal(await text(page, '#visits-total'), shown, 'the last known counter stays visible')
     } finally {

@@ -16,7 +16,10 @@ export interface TestStack {
 }
 
 /** Private PostgreSQL and Redis, migrated, with the app listening on them. */
-export async function startStack(env: Record<string, string> = {}, pgOptions: { durable?: boolean } = {}): Promise<TestStack> {
+export async function startStack(
+  env: Record<string, string> = {},
+  pgOptions: { durable?: boolean } = {}
+): Promise<TestStack> {
   const [pgServer, redisServer] = await Promise.all([PgServer.start(pgOptions), RedisServer.start()])
   const config = loadConfig(serviceEnv(pgServer, redisServer, env))
   const log = pino({ level: config.logLevel })
@@ -44,11 +47,19 @@ export async function startStack(env: Record<string, string> = {}, pgOptions: { 
 export type Json = { [key: string]: Json } & Json[]
 
 /** fetch + JSON, for terse tests. */
-export async function call(base: string, path: string, init: RequestInit & { json?: unknown } = {}): Promise<{ status: number; body: Json; headers: Headers }> {
+export async function call(
+  base: string,
+  path: string,
+  init: RequestInit & { json?: unknown } = {}
+): Promise<{ status: number; body: Json; headers: Headers }> {
   const { json, ...rest } = init
   const headers = new Headers(rest.headers)
   if (json !== undefined) headers.set('content-type', 'application/json')
-  const response = await fetch(base + path, { ...rest, headers, body: json !== undefined ? JSON.stringify(json) : rest.body })
+  const response = await fetch(base + path, {
+    ...rest,
+    headers,
+    body: json !== undefined ? JSON.stringify(json) : rest.body
+  })
   const text = await response.text()
   let body: unknown = text
   try {

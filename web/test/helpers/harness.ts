@@ -31,12 +31,16 @@ export function postgresBinDir(): string {
   const root = '/usr/lib/postgresql'
   const versions = existsSync(root) ? readdirSync(root).filter((v) => existsSync(join(root, v, 'bin', 'initdb'))) : []
   versions.sort((a, b) => Number(b) - Number(a))
-  if (versions[0] === undefined) throw new Error(`PostgreSQL server binaries (initdb, postgres) not found. ${INSTALL_HINT}`)
+  if (versions[0] === undefined)
+    throw new Error(`PostgreSQL server binaries (initdb, postgres) not found. ${INSTALL_HINT}`)
   return join(root, versions[0], 'bin')
 }
 
 export function redisServerBin(): string {
-  const bin = process.env.REDIS_SERVER_BIN ?? onPath('redis-server') ?? (existsSync('/usr/bin/redis-server') ? '/usr/bin/redis-server' : undefined)
+  const bin =
+    process.env.REDIS_SERVER_BIN ??
+    onPath('redis-server') ??
+    (existsSync('/usr/bin/redis-server') ? '/usr/bin/redis-server' : undefined)
   if (bin === undefined) throw new Error(`redis-server not found. ${INSTALL_HINT}`)
   return bin
 }
@@ -48,7 +52,9 @@ export async function freePort(): Promise<number> {
     server.once('error', reject)
     server.listen(0, '127.0.0.1', () => {
       const address = server.address()
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))))
+      server.close(() =>
+        typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))
+      )
     })
   })
 }
@@ -72,7 +78,13 @@ process.once('exit', () => {
   for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true })
 })
 
-async function waitUntil(what: string, probe: () => Promise<unknown>, timeoutMs: number, child: ChildProcess, output: () => string): Promise<void> {
+async function waitUntil(
+  what: string,
+  probe: () => Promise<unknown>,
+  timeoutMs: number,
+  child: ChildProcess,
+  output: () => string
+): Promise<void> {
   const deadline = Date.now() + timeoutMs
   for (;;) {
     if (child.exitCode !== null) throw new Error(`${what} exited with code ${child.exitCode}:\n${output()}`)
@@ -97,7 +109,9 @@ function capture(child: ChildProcess): () => string {
 }
 
 function exited(child: ChildProcess): Promise<void> {
-  return child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((resolve) => child.once('exit', () => resolve()))
+  return child.exitCode !== null || child.signalCode !== null
+    ? Promise.resolve()
+    : new Promise((resolve) => child.once('exit', () => resolve()))
 }
 
 export interface PgOptions {
@@ -124,10 +138,14 @@ export class PgServer {
     const dir = mkdtempSync(join(tmpdir(), 'wdc-pg-'))
     tempDirs.add(dir)
     if (ids) chownSync(dir, ids.uid, ids.gid)
-    const init = spawnSync(join(bin, 'initdb'), ['-D', join(dir, 'data'), '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-sync', '--locale=C'], {
-      encoding: 'utf8',
-      ...(ids ?? {})
-    })
+    const init = spawnSync(
+      join(bin, 'initdb'),
+      ['-D', join(dir, 'data'), '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-sync', '--locale=C'],
+      {
+        encoding: 'utf8',
+        ...(ids ?? {})
+      }
+    )
     if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr || init.stdout || init.error?.message}`)
     const server = new PgServer(dir, await freePort(), bin, ids, options)
     await server.start()
@@ -146,7 +164,19 @@ export class PgServer {
     const durability = this.options.durable ? [] : ['-c', 'fsync=off', '-c', 'full_page_writes=off']
     const child = spawn(
       join(this.bin, 'postgres'),
-      ['-D', join(this.dir, 'data'), '-p', String(this.port), '-k', this.dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=200', ...durability],
+      [
+        '-D',
+        join(this.dir, 'data'),
+        '-p',
+        String(this.port),
+        '-k',
+        this.dir,
+        '-c',
+        'listen_addresses=127.0.0.1',
+        '-c',
+        'max_connections=200',
+        ...durability
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'], ...(this.ids ?? {}) }
     )
     children.add(child)
@@ -229,7 +259,22 @@ export class RedisServer {
   async start(): Promise<void> {
     const child = spawn(
       redisServerBin(),
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', '--appendonly', 'no', '--requirepass', this.password, '--daemonize', 'no'],
+      [
+        '--port',
+        String(this.port),
+        '--bind',
+        '127.0.0.1',
+        '--dir',
+        this.dir,
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--requirepass',
+        this.password,
+        '--daemonize',
+        'no'
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'] }
     )
     children.add(child)
@@ -257,7 +302,14 @@ export class RedisServer {
 
   /** Runs one thing on a short-lived connection of its own. */
   async command<T>(work: (redis: Redis) => Promise<T>): Promise<T> {
-    const redis = new Redis({ port: this.port, host: '127.0.0.1', password: this.password, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })
+    const redis = new Redis({
+      port: this.port,
+      host: '127.0.0.1',
+      password: this.password,
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null
+    })
     redis.on('error', () => undefined)
     try {
       await redis.connect()
@@ -276,7 +328,11 @@ export class RedisServer {
 }
 
 /** The environment the service reads, pointed at private servers. */
-export function serviceEnv(pgServer: PgServer, redisServer: RedisServer, extra: Record<string, string> = {}): Record<string, string> {
+export function serviceEnv(
+  pgServer: PgServer,
+  redisServer: RedisServer,
+  extra: Record<string, string> = {}
+): Record<string, string> {
   return {
     DATABASE_URL: pgServer.url,
     REDIS_URL: redisServer.url,

@@ -14,7 +14,16 @@ const LIMIT_MS = 120_000
 const live = liveServiceForFile()
 
 // Mostly visits, with the other PostgreSQL routes mixed in.
-const MIX: RequestSpec[] = [{ path: '/' }, { path: '/' }, { path: '/' }, { path: '/users/3' }, { path: '/' }, { path: '/db' }, { path: '/' }, { path: '/users?limit=5' }]
+const MIX: RequestSpec[] = [
+  { path: '/' },
+  { path: '/' },
+  { path: '/' },
+  { path: '/users/3' },
+  { path: '/' },
+  { path: '/db' },
+  { path: '/' },
+  { path: '/users?limit=5' }
+]
 
 async function outageUnderLoad(kind: 'stop' | 'kill', durationMs: number): Promise<void> {
   const name = kind === 'stop' ? 'postgres restart' : 'postgres crash'
@@ -48,11 +57,15 @@ async function outageUnderLoad(kind: 'stop' | 'kill', durationMs: number): Promi
   const upAt = performance.now()
   // Visits sent by this probe are counted exactly like the load's.
   let probeOk = 0
-  const recoveredMs = await eventually('a visit counted again', async () => {
-    const visit = await call(live.service.url, '/')
-    if (visit.status === 200) probeOk++
-    return visit.status === 200
-  }, 15_000)
+  const recoveredMs = await eventually(
+    'a visit counted again',
+    async () => {
+      const visit = await call(live.service.url, '/')
+      if (visit.status === 200) probeOk++
+      return visit.status === 200
+    },
+    15_000
+  )
   await eventually('/health 200 again', async () => (await call(live.service.url, '/health')).status === 200, 10_000)
 
   const stats = await load.done
@@ -87,9 +100,14 @@ async function outageUnderLoad(kind: 'stop' | 'kill', durationMs: number): Promi
   assert.equal(end.logged, end.total, 'one log row per counted visit')
   const numbers = new Set(acknowledged.map((o) => Number((JSON.parse(o.body) as { visits: number }).visits)))
   assert.equal(numbers.size, acknowledged.length, 'every acknowledged visit has its own number')
-  for (const n of numbers) assert.ok(n > start.total && n <= end.total, `visit number ${n} within ${start.total}..${end.total}`)
+  for (const n of numbers)
+    assert.ok(n > start.total && n <= end.total, `visit number ${n} within ${start.total}..${end.total}`)
 }
 
-test('PostgreSQL stopped (fast shutdown) and restarted during a sustained load', { timeout: LIMIT_MS }, () => outageUnderLoad('stop', 14_000))
+test('PostgreSQL stopped (fast shutdown) and restarted during a sustained load', { timeout: LIMIT_MS }, () =>
+  outageUnderLoad('stop', 14_000)
+)
 
-test('PostgreSQL crashed (SIGQUIT) and restarted during a sustained load', { timeout: LIMIT_MS }, () => outageUnderLoad('kill', 10_000))
+test('PostgreSQL crashed (SIGQUIT) and restarted during a sustained load', { timeout: LIMIT_MS }, () =>
+  outageUnderLoad('kill', 10_000)
+)

@@ -14,7 +14,11 @@ const LIMIT_MS = 120_000
 const live = liveServiceForFile()
 
 test('Redis killed during a sustained load of visits, then restarted', { timeout: LIMIT_MS }, async () => {
-  assert.equal((await call(live.service.url, '/cache', { method: 'POST', json: { key: 'before-outage', value: { n: 1 } } })).status, 201)
+  assert.equal(
+    (await call(live.service.url, '/cache', { method: 'POST', json: { key: 'before-outage', value: { n: 1 } } }))
+      .status,
+    201
+  )
   const start = await visitCounts(live.pg)
   const rssBefore = live.service.rssKb()
   const visits: Outcome[] = []
@@ -60,8 +64,17 @@ test('Redis killed during a sustained load of visits, then restarted', { timeout
   await sleep(2000)
   await live.redis.start()
   const restartedAt = performance.now()
-  const healthyAfterMs = await eventually('/health back to 200', async () => (await call(live.service.url, '/health')).status === 200, 10_000)
-  await eventually('the key/value API back', async () => (await call(live.service.url, '/cache', { method: 'POST', json: { key: 'after', value: 2 } })).status === 201, 5000)
+  const healthyAfterMs = await eventually(
+    '/health back to 200',
+    async () => (await call(live.service.url, '/health')).status === 200,
+    10_000
+  )
+  await eventually(
+    'the key/value API back',
+    async () =>
+      (await call(live.service.url, '/cache', { method: 'POST', json: { key: 'after', value: 2 } })).status === 201,
+    5000
+  )
   await call(live.service.url, '/users')
   const users = await call(live.service.url, '/users')
   assert.equal(users.body.cached, true, 'user reads are cached again')
@@ -88,7 +101,11 @@ test('Redis killed during a sustained load of visits, then restarted', { timeout
   assert.equal(end.total - start.total, stats.ok, 'no count lost or doubled')
   assert.equal(end.logged - start.logged, stats.ok)
   const numbers = visits.map((o) => Number((JSON.parse(o.body) as { visits: number }).visits)).sort((a, b) => a - b)
-  assert.deepEqual(numbers, Array.from({ length: stats.ok }, (_, i) => start.total + i + 1), 'each visit has its own number')
+  assert.deepEqual(
+    numbers,
+    Array.from({ length: stats.ok }, (_, i) => start.total + i + 1),
+    'each visit has its own number'
+  )
   assert.equal(refilled.body.cached, true, 'the visit total is cached again')
   assert.equal(refilled.body.total, end.total)
   assert.ok(cached === null || Number(cached) === end.total, `cached ${cached}, database ${end.total}`)

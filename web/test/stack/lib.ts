@@ -138,7 +138,12 @@ export async function http(url: string, init: RequestInit = {}, timeoutMs = 10_0
 }
 
 /** Poll until `fn` returns a value (not undefined) or the time is up. */
-export async function waitUntil<T>(what: string, timeoutMs: number, fn: () => Promise<T | undefined>, everyMs = 500): Promise<T> {
+export async function waitUntil<T>(
+  what: string,
+  timeoutMs: number,
+  fn: () => Promise<T | undefined>,
+  everyMs = 500
+): Promise<T> {
   const deadline = Date.now() + timeoutMs
   let lastError = ''
   for (;;) {
@@ -148,7 +153,8 @@ export async function waitUntil<T>(what: string, timeoutMs: number, fn: () => Pr
     } catch (err) {
       lastError = err instanceof Error ? err.message : String(err)
     }
-    if (Date.now() > deadline) throw new Error(`${what}: not within ${timeoutMs / 1000}s${lastError ? ` (last error: ${lastError})` : ''}`)
+    if (Date.now() > deadline)
+      throw new Error(`${what}: not within ${timeoutMs / 1000}s${lastError ? ` (last error: ${lastError})` : ''}`)
     await sleep(everyMs)
   }
 }

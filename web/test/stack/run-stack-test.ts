@@ -19,13 +19,38 @@
 //
 // Environment: STACK_TEST_TIMEOUT_S (default 540) bounds the whole run;
 // STACK_TEST_KEEP=1 leaves the stack running for inspection (and skips the clean-up checks).
-import { existsSync, mkdtempSync, mkdirSync, copyFileSync, cpSync, readFileSync, rmSync, statSync, openSync, closeSync, writeFileSync } from 'node:fs'
+import {
+  existsSync,
+  mkdtempSync,
+  mkdirSync,
+  copyFileSync,
+  cpSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  openSync,
+  closeSync,
+  writeFileSync
+} from 'node:fs'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parse } from 'yaml'
-import { Report, PhaseError, run, describeFailure, freePort, http, waitUntil, sleep, get, isRecord, killAll, type RunResult } from './lib.js'
+import {
+  Report,
+  PhaseError,
+  run,
+  describeFailure,
+  freePort,
+  http,
+  waitUntil,
+  sleep,
+  get,
+  isRecord,
+  killAll,
+  type RunResult
+} from './lib.js'
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 const FIXTURES = fileURLToPath(new URL('./fixtures/', import.meta.url))
@@ -60,7 +85,11 @@ function docker(args: string[], timeoutMs = 60_000, input?: string): Promise<Run
 
 function compose(args: string[], timeoutMs = 120_000, extraEnv: NodeJS.ProcessEnv = {}): Promise<RunResult> {
   const [cmd, ...pre] = state.compose
-  return run(cmd ?? 'docker-compose', [...pre, ...args], { cwd: state.workdir, env: { ...state.env, ...extraEnv }, timeoutMs })
+  return run(cmd ?? 'docker-compose', [...pre, ...args], {
+    cwd: state.workdir,
+    env: { ...state.env, ...extraEnv },
+    timeoutMs
+  })
 }
 
 async function must(what: string, p: Promise<RunResult>): Promise<RunResult> {
@@ -107,7 +136,9 @@ async function ensureTools(): Promise<string> {
   // The Debian client talks to the Debian daemon; a newer `docker` earlier on PATH may lack compose.
   state.docker = existsSync('/usr/bin/docker') ? '/usr/bin/docker' : 'docker'
   state.compose = (await commandExists('docker-compose')) ? ['docker-compose'] : [state.docker, 'compose']
-  const v = await run(state.compose[0] ?? 'docker-compose', [...state.compose.slice(1), 'version'], { timeoutMs: 20_000 })
+  const v = await run(state.compose[0] ?? 'docker-compose', [...state.compose.slice(1), 'version'], {
+    timeoutMs: 20_000
+  })
   return `${missing.length > 0 ? `installed ${missing.join(', ')}; ` : ''}compose: ${state.compose.join(' ')} (${v.stdout.split('\n')[0]?.trim() ?? '?'})`
 }
 
@@ -123,7 +154,10 @@ async function ensureDaemon(): Promise<string> {
   state.startedDaemon = child
   child.unref()
   await waitUntil('dockerd answering', 60_000, async () => {
-    if (child.exitCode !== null) throw new Error(`dockerd exited with ${child.exitCode}: ${readFileSync(state.daemonLog ?? '', 'utf8').slice(-800)}`)
+    if (child.exitCode !== null)
+      throw new Error(
+        `dockerd exited with ${child.exitCode}: ${readFileSync(state.daemonLog ?? '', 'utf8').slice(-800)}`
+      )
     const r = await docker(['info', '--format', '{{.ServerVersion}}'], 5000)
     return r.code === 0 ? r.stdout.trim() : undefined
   })
@@ -149,9 +183,20 @@ async function ensureBaseImage(): Promise<string> {
       rmSync(join(dir, 'etc/apt/sources.list'), { force: true })
       copyFileSync(APT_SOURCES, join(dir, 'etc/apt/sources.list.d/debian.sources'))
     }
-    const r = await run('bash', ['-c', 'set -o pipefail; tar -C "$1" -c . | "$2" import --change "LABEL org.web-db-cache.test-fixture=true" - "$3"', '_', dir, state.docker, BASE_IMAGE], {
-      timeoutMs: 180_000
-    })
+    const r = await run(
+      'bash',
+      [
+        '-c',
+        'set -o pipefail; tar -C "$1" -c . | "$2" import --change "LABEL org.web-db-cache.test-fixture=true" - "$3"',
+        '_',
+        dir,
+        state.docker,
+        BASE_IMAGE
+      ],
+      {
+        timeoutMs: 180_000
+      }
+    )
     if (r.code !== 0) throw new Error(describeFailure('docker import', r))
     return 'built with debootstrap'
   } finally {
@@ -184,9 +229,11 @@ function nodeContext(): string {
   const dir = mkdtempSync(join(tmpdir(), 'wdc-node-standin-'))
   copyFileSync(join(FIXTURES, 'node/Dockerfile'), join(dir, 'Dockerfile'))
   copyFileSync(process.execPath, join(dir, 'node'))
-  const npmDir = [resolve(dirname(process.execPath), '../lib/node_modules/npm'), '/usr/lib/node_modules/npm', '/usr/local/lib/node_modules/npm'].find((d) =>
-    existsSync(join(d, 'bin/npm-cli.js'))
-  )
+  const npmDir = [
+    resolve(dirname(process.execPath), '../lib/node_modules/npm'),
+    '/usr/lib/node_modules/npm',
+    '/usr/local/lib/node_modules/npm'
+  ].find((d) => existsSync(join(d, 'bin/npm-cli.js')))
   if (npmDir === undefined) throw new Error(`cannot find npm next to ${process.execPath}`)
   cpSync(npmDir, join(dir, 'npm'), { recursive: true })
   const ca = '/etc/ssl/certs/ca-certificates.crt'
@@ -207,7 +254,13 @@ async function buildStandIns(): Promise<string> {
     try {
       const t = Date.now()
       const tag = `wdc-test/${s.fixture}-standin:latest`
-      await must(`docker build ${s.fixture} stand-in`, docker(['build', '-q', '--build-arg', `BASE_IMAGE=${BASE_IMAGE}`, '-t', tag, '-t', s.official, context], 300_000))
+      await must(
+        `docker build ${s.fixture} stand-in`,
+        docker(
+          ['build', '-q', '--build-arg', `BASE_IMAGE=${BASE_IMAGE}`, '-t', tag, '-t', s.official, context],
+          300_000
+        )
+      )
       state.taggedOfficial.push(s.official)
       notes.push(`${s.official} <- ${s.fixture} stand-in (${((Date.now() - t) / 1000).toFixed(1)}s)`)
     } finally {
@@ -220,7 +273,9 @@ async function buildStandIns(): Promise<string> {
 /** A copy of the repository's files (tracked and untracked, not ignored) without any .env. */
 async function copyRepository(): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'wdc-stack-'))
-  const r = await run('git', ['-C', ROOT, 'ls-files', '-z', '--cached', '--others', '--exclude-standard'], { timeoutMs: 30_000 })
+  const r = await run('git', ['-C', ROOT, 'ls-files', '-z', '--cached', '--others', '--exclude-standard'], {
+    timeoutMs: 30_000
+  })
   if (r.code !== 0) throw new Error(describeFailure('git ls-files', r))
   let n = 0
   for (const rel of r.stdout.split('\0')) {
@@ -238,7 +293,15 @@ async function copyRepository(): Promise<string> {
 function startEventRecorder(): void {
   const child = spawn(
     state.docker,
-    ['events', '--format', '{{json .}}', '--filter', 'type=container', '--filter', `label=com.docker.compose.project=${PROJECT}`],
+    [
+      'events',
+      '--format',
+      '{{json .}}',
+      '--filter',
+      'type=container',
+      '--filter',
+      `label=com.docker.compose.project=${PROJECT}`
+    ],
     { stdio: ['ignore', 'pipe', 'ignore'] }
   )
   let pending = ''
@@ -368,7 +431,10 @@ function expect(cond: boolean, msg: string): asserts cond {
 
 async function getJson(path: string, status = 200, init: RequestInit = {}): Promise<unknown> {
   const r = await http(url(path), init)
-  expect(r.status === status, `${init.method ?? 'GET'} ${path}: expected ${status}, got ${r.status} ${r.text.slice(0, 200)}`)
+  expect(
+    r.status === status,
+    `${init.method ?? 'GET'} ${path}: expected ${status}, got ${r.status} ${r.text.slice(0, 200)}`
+  )
   return r.json
 }
 
@@ -394,11 +460,15 @@ async function checkEnvFile(): Promise<string> {
 
 function checkStartOrder(): string {
   const ev = events()
-  const firstHealthy = (svc: string): bigint | undefined => ev.find((e) => e.service === svc && e.action.startsWith('health_status: healthy'))?.timeNano
+  const firstHealthy = (svc: string): bigint | undefined =>
+    ev.find((e) => e.service === svc && e.action.startsWith('health_status: healthy'))?.timeNano
   const webStart = ev.find((e) => e.service === 'web' && e.action === 'start')?.timeNano
   const db = firstHealthy('db')
   const cache = firstHealthy('cache')
-  expect(db !== undefined && cache !== undefined && webStart !== undefined, `missing events (db healthy: ${db}, cache healthy: ${cache}, web start: ${webStart}); ${ev.length} events seen`)
+  expect(
+    db !== undefined && cache !== undefined && webStart !== undefined,
+    `missing events (db healthy: ${db}, cache healthy: ${cache}, web start: ${webStart}); ${ev.length} events seen`
+  )
   expect(webStart > db && webStart > cache, 'web started before db and cache were both healthy')
   const ms = (a: bigint, b: bigint): string => `${(Number(a - b) / 1e6).toFixed(0)} ms`
   return `web started ${ms(webStart, db)} after db and ${ms(webStart, cache)} after cache became healthy`
@@ -410,12 +480,18 @@ async function checkRoutes(): Promise<void> {
     const body = await getJson('/')
     expect(get(body, 'visits') === before + 1, `visits went from ${before} to ${String(get(body, 'visits'))}`)
     const page = await http(url('/'), { headers: { accept: 'text/html' } })
-    expect(page.status === 200 && page.contentType.includes('text/html'), `browser page: ${page.status} ${page.contentType}`)
+    expect(
+      page.status === 200 && page.contentType.includes('text/html'),
+      `browser page: ${page.status} ${page.contentType}`
+    )
     return `visits ${before} -> ${before + 1}`
   })
   await report.check('GET /visits and /visits/recent', async () => {
     const v = await getJson('/visits')
-    expect(get(v, 'label') === 'homepage' && typeof get(v, 'total') === 'number' && typeof get(v, 'cached') === 'boolean', `bad body ${JSON.stringify(v)}`)
+    expect(
+      get(v, 'label') === 'homepage' && typeof get(v, 'total') === 'number' && typeof get(v, 'cached') === 'boolean',
+      `bad body ${JSON.stringify(v)}`
+    )
     const recent = get(await getJson('/visits/recent?limit=5'), 'visits')
     expect(Array.isArray(recent) && recent.length >= 1, 'no recent visits')
   })
@@ -457,7 +533,10 @@ async function checkRoutes(): Promise<void> {
   await report.check('GET /health, /livez, /readyz report healthy', async () => {
     const h = await getJson('/health')
     expect(get(h, 'status') === 'healthy', JSON.stringify(h))
-    expect(get(h, 'services', 'db', 'status') === 'up' && get(h, 'services', 'cache', 'status') === 'up', JSON.stringify(h))
+    expect(
+      get(h, 'services', 'db', 'status') === 'up' && get(h, 'services', 'cache', 'status') === 'up',
+      JSON.stringify(h)
+    )
     await getJson('/livez')
     await getJson('/readyz')
   })
@@ -476,23 +555,39 @@ async function checkIsolation(): Promise<string> {
     const bindings = get(c, 'HostConfig', 'PortBindings')
     expect(!isRecord(bindings) || Object.keys(bindings).length === 0, `${svc} publishes ${JSON.stringify(bindings)}`)
     const published = get(c, 'NetworkSettings', 'Ports')
-    if (isRecord(published)) for (const [p, b] of Object.entries(published)) expect(b === null, `${svc} port ${p} bound on the host`)
+    if (isRecord(published))
+      for (const [p, b] of Object.entries(published)) expect(b === null, `${svc} port ${p} bound on the host`)
     const nets = get(c, 'NetworkSettings', 'Networks')
     const names = isRecord(nets) ? Object.keys(nets) : []
     expect(names.length === 1 && names[0] === `${PROJECT}_backend`, `${svc} is on ${names.join(', ')}`)
   }
-  const backend = await must('network inspect', docker(['network', 'inspect', '--format', '{{.Internal}}', `${PROJECT}_backend`]))
+  const backend = await must(
+    'network inspect',
+    docker(['network', 'inspect', '--format', '{{.Internal}}', `${PROJECT}_backend`])
+  )
   expect(backend.stdout.trim() === 'true', 'backend network is not internal')
   notes.push('no host port bound, only on the internal backend network')
   // Outside the backend network the names do not even resolve.
   const webImage = get(await inspect(await containerId('web')), 'Config', 'Image')
   expect(typeof webImage === 'string', 'cannot tell the web image')
   const probe = await docker(
-    ['run', '--rm', '--network', `${PROJECT}_frontend`, '--entrypoint', 'node', webImage, '-e',
-      "require('dns').lookup('db',(e)=>require('dns').lookup('cache',(f)=>{console.log(e&&f?'unresolved':'resolved');}))"],
+    [
+      'run',
+      '--rm',
+      '--network',
+      `${PROJECT}_frontend`,
+      '--entrypoint',
+      'node',
+      webImage,
+      '-e',
+      "require('dns').lookup('db',(e)=>require('dns').lookup('cache',(f)=>{console.log(e&&f?'unresolved':'resolved');}))"
+    ],
     60_000
   )
-  expect(probe.code === 0 && probe.stdout.trim() === 'unresolved', `from the frontend network: ${probe.stdout.trim()} ${probe.stderr.trim()}`)
+  expect(
+    probe.code === 0 && probe.stdout.trim() === 'unresolved',
+    `from the frontend network: ${probe.stdout.trim()} ${probe.stderr.trim()}`
+  )
   notes.push('db/cache unresolvable from the frontend network')
   return notes.join('; ')
 }
@@ -516,15 +611,30 @@ async function checkHardening(): Promise<string> {
   expect(get(out, 'app') === 'EROFS', `writing under /app/web: ${String(get(out, 'app'))}`)
   expect(get(out, 'tmp') === 'writable', `writing to /tmp: ${String(get(out, 'tmp'))}`)
   const procs = get(out, 'procs')
-  expect(Array.isArray(procs) && procs.some((p) => p === 'node dist/src/server.js'), `no "node dist/src/server.js" process: ${JSON.stringify(procs)}`)
-  expect(!(procs as unknown[]).some((p) => typeof p === 'string' && /\bnpm\b/.test(p) && !/node -e/.test(p)), 'npm is running in the container')
+  expect(
+    Array.isArray(procs) && procs.some((p) => p === 'node dist/src/server.js'),
+    `no "node dist/src/server.js" process: ${JSON.stringify(procs)}`
+  )
+  expect(
+    !(procs as unknown[]).some((p) => typeof p === 'string' && /\bnpm\b/.test(p) && !/node -e/.test(p)),
+    'npm is running in the container'
+  )
   return `uid ${String(get(out, 'uid'))}, /app read-only (EROFS), /tmp writable, PID 1: ${String(get(out, 'pid1'))}`
 }
 
 async function checkRedisAndLimits(): Promise<string> {
-  const noauth = await compose(['exec', '-T', 'cache', 'sh', '-c', 'env -u REDISCLI_AUTH redis-cli -h 127.0.0.1 ping'], 30_000)
-  expect(/NOAUTH|Authentication required/i.test(noauth.stdout + noauth.stderr), `unauthenticated PING answered: ${noauth.stdout.trim()}`)
-  const aof = await must('redis-cli config get appendonly', compose(['exec', '-T', 'cache', 'redis-cli', '-h', '127.0.0.1', 'config', 'get', 'appendonly'], 30_000))
+  const noauth = await compose(
+    ['exec', '-T', 'cache', 'sh', '-c', 'env -u REDISCLI_AUTH redis-cli -h 127.0.0.1 ping'],
+    30_000
+  )
+  expect(
+    /NOAUTH|Authentication required/i.test(noauth.stdout + noauth.stderr),
+    `unauthenticated PING answered: ${noauth.stdout.trim()}`
+  )
+  const aof = await must(
+    'redis-cli config get appendonly',
+    compose(['exec', '-T', 'cache', 'redis-cli', '-h', '127.0.0.1', 'config', 'get', 'appendonly'], 30_000)
+  )
   expect(/appendonly\s+yes/.test(aof.stdout), `appendonly: ${aof.stdout.trim()}`)
   const limits: string[] = []
   for (const svc of ['db', 'cache', 'web']) {
@@ -552,13 +662,19 @@ async function checkCacheOutage(): Promise<void> {
       const r = await http(url('/health'))
       return r.status === 503 && get(r.json, 'status') === 'degraded' ? r.json : undefined
     })
-    expect(get(body, 'services', 'cache', 'status') === 'down' && get(body, 'services', 'db', 'status') === 'up', JSON.stringify(body))
+    expect(
+      get(body, 'services', 'cache', 'status') === 'down' && get(body, 'services', 'db', 'status') === 'up',
+      JSON.stringify(body)
+    )
     const noticed = Date.now() - t
     const a = get(await getJson('/'), 'visits')
     const b = get(await getJson('/'), 'visits')
     expect(typeof a === 'number' && b === a + 1, `visits during the outage: ${String(a)} then ${String(b)}`)
     const cacheState = get(await inspect(await containerId('cache')), 'State', 'Status')
-    expect(cacheState === 'exited', `cache is ${String(cacheState)} (restart policy must not revive a killed container)`)
+    expect(
+      cacheState === 'exited',
+      `cache is ${String(cacheState)} (restart policy must not revive a killed container)`
+    )
     return `degraded after ${(noticed / 1000).toFixed(1)}s; visits ${String(a)} -> ${String(b)}`
   })
   await report.check('docker-compose start cache: healthy again without restarting web', async () => {
@@ -614,13 +730,19 @@ async function main(): Promise<void> {
   await report.check('web started only after db and cache were healthy', async () => checkStartOrder())
   await checkRoutes()
   await report.check('npm run doctor inside web passes (db and cache by service name)', async () => {
-    const r = await must('compose exec web npm run doctor', compose(['exec', '-T', 'web', 'npm', 'run', 'doctor'], 60_000))
+    const r = await must(
+      'compose exec web npm run doctor',
+      compose(['exec', '-T', 'web', 'npm', 'run', 'doctor'], 60_000)
+    )
     const lines = r.stdout.trim().split('\n')
     return lines[lines.length - 1]?.trim()
   })
   await report.check('db and cache are not reachable from the host', checkIsolation)
   await report.check('web runs as non-root with a read-only root filesystem, node as the process', checkHardening)
-  await report.check('Redis requires a password and persists (AOF); limits, log rotation, restart policy', checkRedisAndLimits)
+  await report.check(
+    'Redis requires a password and persists (AOF); limits, log rotation, restart policy',
+    checkRedisAndLimits
+  )
 
   // Persistence across down + up.
   const key = 'e2e-persist'
@@ -653,7 +775,8 @@ function printSummary(): number {
   for (const t of report.timings) console.log(`  ${(t.ms / 1000).toFixed(1).padStart(7)}s  ${t.name}`)
   console.log(`  ${((Date.now() - report.startedAt) / 1000).toFixed(1).padStart(7)}s  total`)
   console.log('\nchecks:')
-  for (const r of report.results) console.log(`  ${r.ok ? 'ok  ' : 'FAIL'}  ${r.name}${r.ok ? '' : `: ${r.detail.split('\n')[0]}`}`)
+  for (const r of report.results)
+    console.log(`  ${r.ok ? 'ok  ' : 'FAIL'}  ${r.name}${r.ok ? '' : `: ${r.detail.split('\n')[0]}`}`)
   const { passed, failed } = report.summary()
   console.log(`\n${passed} passed, ${failed} failed`)
   return failed === 0 && passed > 0 ? 0 : 1
@@ -669,14 +792,19 @@ async function finish(): Promise<never> {
       await report.check('clean-up left no container, network or volume of the test project', async () => {
         const label = `label=com.docker.compose.project=${PROJECT}`
         const leftovers: string[] = []
-        for (const args of [['ps', '-aq'], ['network', 'ls', '-q'], ['volume', 'ls', '-q']]) {
+        for (const args of [
+          ['ps', '-aq'],
+          ['network', 'ls', '-q'],
+          ['volume', 'ls', '-q']
+        ]) {
           const r = await docker([...args, '--filter', label], 20_000)
           leftovers.push(...r.stdout.split('\n').filter(Boolean))
         }
         expect(leftovers.length === 0, `left behind: ${leftovers.join(' ')}`)
       })
     }
-    if (KEEP && state.startedDaemon !== undefined) report.log(`STACK_TEST_KEEP=1: leaving dockerd (pid ${state.startedDaemon.pid}) running`)
+    if (KEEP && state.startedDaemon !== undefined)
+      report.log(`STACK_TEST_KEEP=1: leaving dockerd (pid ${state.startedDaemon.pid}) running`)
     else await stopDaemon()
   } catch (err) {
     report.fail('clean-up', err)
@@ -702,7 +830,8 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
 try {
   await main()
 } catch (err) {
-  if (!(err instanceof PhaseError)) report.fail('unexpected error', err instanceof Error ? (err.stack ?? err.message) : err)
+  if (!(err instanceof PhaseError))
+    report.fail('unexpected error', err instanceof Error ? (err.stack ?? err.message) : err)
 }
 clearTimeout(timer)
 await finish()

@@ -82,7 +82,9 @@ export function send(agent: http.Agent, base: URL, spec: RequestSpec, timeoutMs:
         res.on('error', (err: NodeJS.ErrnoException) => finish(0, '', err.code ?? err.message))
       }
     )
-    req.setTimeout(timeoutMs, () => req.destroy(Object.assign(new Error(`no answer in ${timeoutMs} ms`), { code: 'CLIENT_TIMEOUT' })))
+    req.setTimeout(timeoutMs, () =>
+      req.destroy(Object.assign(new Error(`no answer in ${timeoutMs} ms`), { code: 'CLIENT_TIMEOUT' }))
+    )
     req.on('error', (err: NodeJS.ErrnoException) => finish(0, '', err.code ?? err.message))
     req.end(payload)
   })
@@ -105,10 +107,22 @@ export class Load {
   private stopped = false
   private issued = 0
   private readonly latencies: number[] = []
-  readonly stats: LoadStats = { sent: 0, byStatus: {}, ok: 0, clientErrors: 0, serverErrors: 0, failures: {}, maxMs: 0, p50Ms: 0, p99Ms: 0, elapsedMs: 0 }
+  readonly stats: LoadStats = {
+    sent: 0,
+    byStatus: {},
+    ok: 0,
+    clientErrors: 0,
+    serverErrors: 0,
+    failures: {},
+    maxMs: 0,
+    p50Ms: 0,
+    p99Ms: 0,
+    elapsedMs: 0
+  }
 
   constructor(private readonly options: LoadOptions) {
-    if (options.amount === undefined && options.durationMs === undefined) throw new Error('a load needs amount or durationMs')
+    if (options.amount === undefined && options.durationMs === undefined)
+      throw new Error('a load needs amount or durationMs')
     running.add(this)
     this.done = this.run().finally(() => running.delete(this))
   }
@@ -120,7 +134,17 @@ export class Load {
   }
 
   private async run(): Promise<LoadStats> {
-    const { url, connections, amount, durationMs, next, onOutcome, timeoutMs = 30_000, keepAlive = true, gapMs = 0 } = this.options
+    const {
+      url,
+      connections,
+      amount,
+      durationMs,
+      next,
+      onOutcome,
+      timeoutMs = 30_000,
+      keepAlive = true,
+      gapMs = 0
+    } = this.options
     const base = new URL(url)
     const agent = new http.Agent({ keepAlive, maxSockets: connections })
     const started = performance.now()

@@ -85,7 +85,12 @@ export async function spawnService(env: Record<string, string>, readyTimeoutMs =
 }
 
 /** Polls until check() is true, or fails with `what`. */
-export async function eventually(what: string, check: () => Promise<boolean>, timeoutMs = 15_000, everyMs = 100): Promise<number> {
+export async function eventually(
+  what: string,
+  check: () => Promise<boolean>,
+  timeoutMs = 15_000,
+  everyMs = 100
+): Promise<number> {
   const started = Date.now()
   for (;;) {
     try {
