@@ -1,0 +1,54 @@
+// The service under test: compiled, in production mode, logging at warn. It migrates at start.
+import { spawn, spawnSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { log } from '../log.js'
+import type { Options } from '../options.js'
+import { PROF_DIR, WEB_DIR } from '../paths.js'
+import { rssMb } from '../sampling/memory.js'
+import { freePort, serviceEnv } from '../servers.js'
+import type { Databases } from './databases.js'
+import { track } from './lifecycle.js'
+import { capture, waitForHttp, type Listening } from './wait.js'
+
+/** Builds the service unless --no-build; returns its compiled entry point. */
+export function buildService(build: boolean): string {
+  if (build) {
+    log('building the service (npm run build)')
+    const result = spawnSync('npm', ['run', 'build'], { cwd: WEB_DIR, stdio: ['ignore', 'ignore', 'inherit'] })
+    if (result.status !== 0) throw new Error('npm run build failed')
+  }
+  const entry = join(WEB_DIR, 'dist', 'src', 'server.js')
+  if (!existsSync(entry)) throw new Error(`${entry} is missing: run without --no-build`)
+  return entry
+}
+
+/** --node-args, and with --cpu-prof the flags that write a V8 CPU profile. */
+export function serviceNodeArgs(options: Pick<Options, 'nodeArgs' | 'cpuProf'>): string[] {
+  return [...options.nodeArgs, ...(options.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', PROF_DIR] : [])]
+}
+
+export async function startService(
+  entry: string,
+  nodeArgs: string[],
+  { pg, redis }: Databases
+): Promise<Listening & { idleRssMb: number }> {
+  const port = await freePort()
+  const service = track(
+    spawn(process.execPath, [...nodeArgs, entry], {
+      cwd: WEB_DIR,
+      env: {
+        PATH: process.env.PATH ?? '',
+        ...serviceEnv(pg, redis, { NODE_ENV: 'production', LOG_LEVEL: 'warn', PORT: String(port) })
+      },
+      stdio: ['ignore', 'pipe', 'pipe']
+    })
+  )
+  const output = capture(service)
+  service.stderr?.on('data', (chunk: Buffer) => process.stderr.write(`[service] ${chunk.toString()}`))
+  const url = `http://127.0.0.1:${port}`
+  await waitForHttp(`${url}/livez`, service, output, 60_000)
+  const pid = service.pid
+  if (pid === undefined) throw new Error('service has no pid')
+  return { url, pid, idleRssMb: rssMb(pid) ?? 0 }
+}
