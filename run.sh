@@ -114,6 +114,8 @@ if [ "$offline" = 1 ]; then
   while IFS='=' read -r name value; do
     case "$name" in POSTGRES_IMAGE | REDIS_IMAGE | NODE_IMAGE) export "$name=$value" ;; esac
   done <"$built"
+  echo "==> Stand-ins for this run (the same lines in .env make them the default):"
+  sed 's/^/        /' "$built"
   rm -f "$built"
   images_text=$(stack_images)
   # shellcheck disable=SC2206
