@@ -1,10 +1,10 @@
-// Static checks of the compose stack: compose.yaml, web/Dockerfile, .env.example,
-// .dockerignore and run.sh. No engine needed (the end-to-end proof is
-// test/stack/run-stack-test.ts); when docker-compose is installed, its own
-// parser checks the file too.
+// Static checks of the compose stack: compose.yaml, the development override
+// compose.override.yaml, web/Dockerfile, .env.example, .dockerignore and run.sh.
+// No engine needed (the end-to-end proof is test/stack/run-stack-test.ts);
+// Compose's own parser checks both files too.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { readFileSync, statSync, existsSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs'
+import { readFileSync, statSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { spawnSync } from 'node:child_process'
@@ -39,6 +39,8 @@ const compose = obj(parse(composeText) as Json, 'compose.yaml')
 const services = obj(compose.services, 'services')
 const service = (name: string): Obj => obj(services[name], `services.${name}`)
 const NAMES = ['db', 'cache', 'web']
+const overrideText = read('compose.override.yaml')
+const override = obj(parse(overrideText) as Json, 'compose.override.yaml')
 
 /** A healthcheck's test as one string, whatever its form. */
 function healthTest(name: string): string {
@@ -66,7 +68,7 @@ function environment(name: string): Record<string, string> {
   return out
 }
 
-test('compose.yaml is valid against the Compose Specification schema (as docker-compose 1.29 ships it)', () => {
+test('compose.yaml and compose.override.yaml are valid against the Compose schema (as docker-compose 1.29 ships it)', () => {
   const schema = JSON.parse(read('web/test/fixtures/compose-spec.json')) as Record<string, unknown>
   // The file declares draft 2019-09 under its old http URI and carries draft-04
   // `id` annotations; Ajv2019 knows the draft, so drop the URI and those ids.
@@ -86,8 +88,11 @@ test('compose.yaml is valid against the Compose Specification schema (as docker-
   ajv.addFormat('expose', true)
   ajv.addFormat('subnet_ip_address', true)
   const validate = ajv.compile(schema)
-  const ok = validate(compose)
-  assert.ok(ok, `schema errors: ${JSON.stringify(validate.errors, null, 2)}`)
+  for (const [name, doc] of [
+    ['compose.yaml', compose],
+    ['compose.override.yaml', override]
+  ] as const)
+    assert.ok(validate(doc), `${name}: schema errors: ${JSON.stringify(validate.errors, null, 2)}`)
 })
 
 test('compose.yaml avoids what docker-compose 1.29 does not accept', () => {
@@ -173,21 +178,26 @@ test('no password or token is written in compose.yaml; required ones fail loudly
   assert.doesNotMatch(code, /^\s*(-\s*)?[\w.-]*(password|passwd|secret|token)[\w.-]*\s*[:=]\s*(?!["']?\$\{)\S/im)
 })
 
-test('images are pinned and web is built from web/Dockerfile with the repository root as context', () => {
-  assert.match(
-    str(service('db').image, 'db.image'),
-    /^postgres:(1[0-7])\.\d+(-[a-z0-9.]+)?$/,
-    'postgres pinned to a 17.x-or-older minor'
-  )
-  assert.match(
-    str(service('cache').image, 'cache.image'),
-    /^redis:\d+\.\d+(\.\d+)?(-[a-z0-9.]+)?$/,
-    'redis pinned to a minor'
-  )
+/** `${VAR:-default}` → [VAR, default]: an image that .env can replace, with its pinned default. */
+function overridable(value: Json | undefined, what: string): [string, string] {
+  const m = /^\$\{([A-Z_]+):-([^}]+)\}$/.exec(str(value, what))
+  assert.ok(m?.[1] !== undefined && m[2] !== undefined, `${what} is \${VARIABLE:-default}`)
+  return [m[1], m[2]]
+}
+
+test('images are pinned, each replaceable from .env, and web is built from web/Dockerfile', () => {
+  const [dbVar, db] = overridable(service('db').image, 'db.image')
+  const [cacheVar, cache] = overridable(service('cache').image, 'cache.image')
+  assert.deepEqual([dbVar, cacheVar], ['POSTGRES_IMAGE', 'REDIS_IMAGE'])
+  assert.match(db, /^postgres:(1[0-7])\.\d+(-[a-z0-9.]+)?$/, 'postgres pinned to a 17.x-or-older minor')
+  assert.match(cache, /^redis:\d+\.\d+(\.\d+)?(-[a-z0-9.]+)?$/, 'redis pinned to a minor')
   const build = obj(service('web').build, 'web.build')
   assert.equal(build.context, '.')
   assert.equal(build.dockerfile, 'web/Dockerfile')
-  assert.ok(existsSync(ROOT + 'web/Dockerfile'))
+  const [nodeVar, node] = overridable(obj(build.args, 'web.build.args').NODE_IMAGE, 'web.build.args.NODE_IMAGE')
+  assert.equal(nodeVar, 'NODE_IMAGE')
+  const dockerfileDefault = /^ARG NODE_IMAGE=(\S+)$/m.exec(read('web/Dockerfile'))?.[1]
+  assert.equal(node, dockerfileDefault, "the default is web/Dockerfile's own")
 })
 
 test('named volumes are declared and used; Redis persists with append-only', () => {
@@ -256,7 +266,7 @@ test('web/Dockerfile: pinned base as a build argument, multi-stage, non-root, no
   assert.match(text, /npm ci --omit=dev/, 'runtime gets production dependencies only')
 })
 
-test('.env.example documents every variable compose.yaml reads, with no password in it', () => {
+test('.env.example documents every variable compose.yaml and compose.override.yaml read, with no password', () => {
   const example = read('.env.example')
   const documented = new Map<string, string>()
   const lines = example.split('\n')
@@ -269,7 +279,7 @@ test('.env.example documents every variable compose.yaml reads, with no password
     assert.match(lines[j] ?? '', /^#/, `${m[1]} has a comment above it`)
     documented.set(m[1], m[2] ?? '')
   })
-  const used = new Set([...composeText.matchAll(/\$\{([A-Z_][A-Z0-9_]*)/g)].map((m) => m[1] ?? ''))
+  const used = new Set([...(composeText + overrideText).matchAll(/\$\{([A-Z_][A-Z0-9_]*)/g)].map((m) => m[1] ?? ''))
   for (const name of used) assert.ok(documented.has(name), `${name} is documented in .env.example`)
   for (const [name, value] of documented) {
     if (/PASSWORD|SECRET|TOKEN/.test(name)) assert.equal(value, '', `${name} is empty in .env.example`)
@@ -285,44 +295,101 @@ test('.dockerignore keeps secrets, dependencies and build output out of the cont
     assert.ok(ignore.includes(entry), `.dockerignore has ${entry}`)
 })
 
-test('run.sh: executable, down then up --build, --reset, either compose flavour, creates .env', () => {
-  assert.ok((statSync(ROOT + 'run.sh').mode & 0o111) !== 0, 'run.sh is executable')
+test('run.sh: checks the engine by its answer, pulls with ways out, --reset, --offline, --dev, creates .env', () => {
+  for (const script of ['run.sh', 'offline/stand-ins.sh'])
+    assert.ok((statSync(ROOT + script).mode & 0o111) !== 0, `${script} is executable`)
   const text = read('run.sh')
   assert.match(text, /down --volumes/)
   assert.match(text, /up -d --build/)
-  assert.match(text, /--reset\)/)
+  for (const flag of ['--reset', '--offline', '--dev']) assert.match(text, new RegExp(`${flag}\\)`))
   assert.match(text, /docker compose version/)
   assert.match(text, /docker-compose/)
   assert.match(text, /\.env\.example/)
-  if (process.platform !== 'win32') {
-    const r = spawnSync('bash', ['-n', ROOT + 'run.sh'], { encoding: 'utf8' })
+  // Docker 26's client exits 0 with empty output when no engine answers: run.sh reads the output.
+  assert.match(text, /server=\$\(docker info --format '\{\{\.ServerVersion\}\}'/)
+  assert.match(text, /\[ -z "\$server" \]/)
+  assert.match(text, /offline\/stand-ins\.sh build/, '--offline uses the one recipe')
+  assert.match(text, /-f compose\.yaml/, 'the production shape unless --dev')
+  for (const script of ['run.sh', 'offline/stand-ins.sh']) {
+    const r = spawnSync('bash', ['-n', ROOT + script], { encoding: 'utf8' })
     assert.equal(r.status, 0, r.stderr)
   }
 })
 
-const composeBin = ['/usr/bin/docker-compose', '/usr/local/bin/docker-compose'].find((p) => existsSync(p))
-test(
-  'docker-compose accepts the file and refuses to run without the passwords',
-  { skip: composeBin === undefined && 'docker-compose not installed' },
-  () => {
-    const bin = composeBin ?? 'docker-compose'
-    const base = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp' }
-    // An empty --env-file: ignore any developer .env in the repository.
-    const dir = mkdtempSync(join(tmpdir(), 'compose-config-'))
-    try {
-      const envFile = join(dir, 'empty.env')
-      writeFileSync(envFile, '')
-      const args = ['--env-file', envFile, '-f', ROOT + 'compose.yaml', 'config', '-q']
-      const ok = spawnSync(bin, args, {
-        encoding: 'utf8',
-        env: { ...base, POSTGRES_PASSWORD: 'x', REDIS_PASSWORD: 'y' }
-      })
-      assert.equal(ok.status, 0, ok.stderr)
-      const missing = spawnSync(bin, args, { encoding: 'utf8', env: base })
-      assert.notEqual(missing.status, 0)
-      assert.match(missing.stderr, /POSTGRES_PASSWORD is not set|REDIS_PASSWORD is not set/)
-    } finally {
-      rmSync(dir, { recursive: true, force: true })
-    }
+test('compose.override.yaml: db and cache on loopback only, web reloads from read-only sources', () => {
+  const services = obj(override.services, 'override services')
+  assert.deepEqual(Object.keys(services).sort(), [...NAMES].sort())
+  for (const [name, port] of [
+    ['db', '5432'],
+    ['cache', '6379']
+  ] as const) {
+    const s = obj(services[name], `override ${name}`)
+    const ports = list(s.ports, `${name}.ports`).map((p) => str(p, 'port'))
+    assert.equal(ports.length, 1)
+    assert.match(ports[0] ?? '', new RegExp(`^127\\.0\\.0\\.1:\\$\\{DEV_[A-Z]+_PORT:-\\d+\\}:${port}$`))
+    // An internal network publishes nothing: a non-internal one is needed besides.
+    assert.deepEqual(list(s.networks, `${name}.networks`), ['backend', 'frontend'])
+    assert.deepEqual(Object.keys(s).sort(), ['networks', 'ports'], `${name}: nothing else changes`)
   }
-)
+  const web = obj(services.web, 'override web')
+  assert.equal(obj(web.build, 'web.build').target, 'build')
+  assert.match(read('web/Dockerfile'), /^FROM deps AS build$/m, 'web/Dockerfile has the build stage')
+  assert.equal(web.user, 'node')
+  assert.deepEqual(list(web.command, 'web.command').slice(1, 2), ['watch'])
+  assert.equal(obj(web.environment, 'web.environment').NODE_ENV, 'development')
+  const mounts = list(web.volumes, 'web.volumes').map((v) => str(v, 'volume'))
+  assert.ok(mounts.includes('./web/src:/app/web/src:ro'))
+  assert.ok(
+    mounts.every((m) => m.endsWith(':ro')),
+    'sources are mounted read-only'
+  )
+  assert.equal(web.ports, undefined, "web keeps compose.yaml's port")
+  assert.doesNotMatch(overrideText, /PASSWORD|TOKEN|SECRET/, 'no secret in the override')
+})
+
+/** The Compose that run.sh would use: the v2 plugin, or docker-compose. */
+function composeCommand(): string[] {
+  const clients = ['/usr/bin/docker', 'docker']
+  for (const docker of clients) {
+    if (spawnSync(docker, ['compose', 'version'], { encoding: 'utf8' }).status === 0) return [docker, 'compose']
+  }
+  assert.equal(spawnSync('docker-compose', ['version']).status, 0, 'Docker Compose is installed (.ci/run shows how)')
+  return ['docker-compose']
+}
+
+test('Compose accepts both shapes, merges the override as intended, and refuses to run without the passwords', () => {
+  const [bin = 'docker-compose', ...pre] = composeCommand()
+  const base = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp' }
+  // An empty --env-file: ignore any developer .env in the repository.
+  const dir = mkdtempSync(join(tmpdir(), 'compose-config-'))
+  try {
+    const envFile = join(dir, 'empty.env')
+    writeFileSync(envFile, '')
+    const config = (files: string[], env: Record<string, string>) =>
+      spawnSync(bin, [...pre, '--env-file', envFile, ...files.flatMap((f) => ['-f', ROOT + f]), 'config'], {
+        encoding: 'utf8',
+        env: { ...base, ...env }
+      })
+    const secrets = { POSTGRES_PASSWORD: 'x', REDIS_PASSWORD: 'y' }
+    const prod = config(['compose.yaml'], secrets)
+    assert.equal(prod.status, 0, prod.stderr)
+    const prodServices = obj(obj(parse(prod.stdout) as Json, 'config').services, 'services')
+    assert.equal(obj(prodServices.db, 'db').ports, undefined, 'production: db publishes nothing')
+    const dev = config(['compose.yaml', 'compose.override.yaml'], secrets)
+    assert.equal(dev.status, 0, dev.stderr)
+    const devServices = obj(obj(parse(dev.stdout) as Json, 'config').services, 'services')
+    const published = list(obj(devServices.db, 'db').ports, 'db.ports').map((p) => JSON.stringify(p))
+    assert.ok(
+      published.some((p) => p.includes('127.0.0.1') && p.includes('5432')),
+      `db ports: ${published.join()}`
+    )
+    const devWeb = obj(devServices.web, 'web')
+    assert.equal(devWeb.read_only, true, 'the override keeps the hardening of compose.yaml')
+    assert.deepEqual(devWeb.cap_drop, ['ALL'])
+    const missing = config(['compose.yaml'], {})
+    assert.notEqual(missing.status, 0)
+    assert.match(missing.stderr, /POSTGRES_PASSWORD is not set|REDIS_PASSWORD is not set/)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
