@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url'
 import { WEB_DIR } from '../paths.js'
 import { freePort } from '../servers.js'
 import { track } from './lifecycle.js'
-import { capture, waitForHttp, type Listening } from './wait.js'
+import { capture } from '../servers.js'
+import { waitForHttp, type Listening } from './wait.js'
 
 export async function startCeiling(): Promise<Listening> {
   const port = await freePort()
@@ -16,6 +17,6 @@ export async function startCeiling(): Promise<Listening> {
     })
   )
   const url = `http://127.0.0.1:${port}`
-  await waitForHttp(`${url}/`, ceiling, capture(ceiling), 15_000)
+  await waitForHttp(`${url}/`, ceiling, capture(ceiling, 8000), 15_000)
   return { url, pid: ceiling.pid ?? 0 }
 }

@@ -9,7 +9,8 @@ import { rssMb } from '../sampling/memory.js'
 import { freePort, serviceEnv } from '../servers.js'
 import type { Databases } from './databases.js'
 import { track } from './lifecycle.js'
-import { capture, waitForHttp, type Listening } from './wait.js'
+import { capture } from '../servers.js'
+import { waitForHttp, type Listening } from './wait.js'
 
 /** Builds the service unless --no-build; returns its compiled entry point. */
 export function buildService(build: boolean): string {
@@ -44,7 +45,7 @@ export async function startService(
       stdio: ['ignore', 'pipe', 'pipe']
     })
   )
-  const output = capture(service)
+  const output = capture(service, 8000)
   service.stderr?.on('data', (chunk: Buffer) => process.stderr.write(`[service] ${chunk.toString()}`))
   const url = `http://127.0.0.1:${port}`
   await waitForHttp(`${url}/livez`, service, output, 60_000)

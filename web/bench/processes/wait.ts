@@ -28,14 +28,3 @@ export async function waitForHttp(
     await sleep(100)
   }
 }
-
-/** Keeps the last 8000 characters a process wrote, for the error message if it fails. */
-export function capture(child: ChildProcess): () => string {
-  let text = ''
-  const keep = (chunk: Buffer) => {
-    text = (text + chunk.toString()).slice(-8000)
-  }
-  child.stdout?.on('data', keep)
-  child.stderr?.on('data', keep)
-  return () => text
-}

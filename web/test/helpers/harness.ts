@@ -98,10 +98,11 @@ async function waitUntil(
   }
 }
 
-function capture(child: ChildProcess): () => string {
+/** Keeps the last `limit` characters a process wrote, for the error message if it fails. */
+export function capture(child: ChildProcess, limit = 4000): () => string {
   let text = ''
   const keep = (chunk: Buffer) => {
-    text = (text + chunk.toString()).slice(-4000)
+    text = (text + chunk.toString()).slice(-limit)
   }
   child.stdout?.on('data', keep)
   child.stderr?.on('data', keep)
