@@ -52,3 +52,49 @@ export const UserId = Type.Object(
 )
 
 export type UserIdParams = Static<typeof UserId>
+
+// Response bodies the status page reads. They live here, in a module that needs nothing but TypeBox,
+// because web/ui imports their types (type-only) instead of restating them.
+
+export const ServiceCheck = Type.Object({
+  status: Type.Union([Type.Literal('up'), Type.Literal('down')]),
+  latency_ms: Type.Number(),
+  version: Type.Union([Type.String(), Type.Null()]),
+  error: Type.Optional(Type.String())
+})
+
+export const HealthBody = Type.Object({
+  status: Type.Union([Type.Literal('healthy'), Type.Literal('degraded'), Type.Literal('unhealthy')]),
+  services: Type.Object({
+    web: Type.Object({ status: Type.Literal('up'), version: Type.String(), uptime_s: Type.Number() }),
+    db: ServiceCheck,
+    cache: ServiceCheck
+  }),
+  cache_stats: Type.Object({
+    hits: Type.Integer(),
+    misses: Type.Integer(),
+    hit_ratio: Type.Union([Type.Number(), Type.Null()])
+  })
+})
+
+export const VisitTotal = Type.Object({
+  label: Type.String(),
+  total: Type.Integer(),
+  cached: Type.Boolean({ description: 'true when read from Redis, false when read from PostgreSQL' })
+})
+
+export const RecentVisits = Type.Object({
+  visits: Type.Array(Type.Object({ id: Type.Integer(), visited_at: Type.String({ format: 'date-time' }) }))
+})
+
+export const UserPage = Type.Object({
+  total: Type.Integer(),
+  limit: Type.Integer(),
+  offset: Type.Integer(),
+  users: Type.Array(Type.Ref('User')),
+  cached: Type.Boolean()
+})
+
+export const StoreResult = Type.Object({ key: Type.String(), ttl: Type.Integer(), message: Type.String() })
+
+export const StoredValue = Type.Object({ key: Type.String(), value: Type.Unknown(), ttl: Type.Integer() })

@@ -1,26 +1,6 @@
 import { Type } from 'typebox'
+import { HealthBody } from '../http/schemas.js'
 import type { App, RouteContext } from './context.js'
-
-const Check = Type.Object({
-  status: Type.Union([Type.Literal('up'), Type.Literal('down')]),
-  latency_ms: Type.Number(),
-  version: Type.Union([Type.String(), Type.Null()]),
-  error: Type.Optional(Type.String())
-})
-
-const HealthBody = Type.Object({
-  status: Type.Union([Type.Literal('healthy'), Type.Literal('degraded'), Type.Literal('unhealthy')]),
-  services: Type.Object({
-    web: Type.Object({ status: Type.Literal('up'), version: Type.String(), uptime_s: Type.Number() }),
-    db: Check,
-    cache: Check
-  }),
-  cache_stats: Type.Object({
-    hits: Type.Integer(),
-    misses: Type.Integer(),
-    hit_ratio: Type.Union([Type.Number(), Type.Null()])
-  })
-})
 
 const Readiness = Type.Object({ status: Type.String(), db: Type.String(), cache: Type.String() })
 

@@ -1,5 +1,5 @@
 import { Type } from 'typebox'
-import { CacheKey, Ttl, errorResponses } from '../http/schemas.js'
+import { CacheKey, StoreResult, StoredValue, Ttl, errorResponses } from '../http/schemas.js'
 import type { App, RouteContext } from './context.js'
 
 const KeyParams = Type.Object({ key: CacheKey }, { additionalProperties: false })
@@ -23,7 +23,7 @@ export function keyValueRoutes(app: App, { keyValue }: RouteContext): void {
         tags: ['cache'],
         body: StoreBody,
         response: {
-          201: Type.Object({ key: Type.String(), ttl: Type.Integer(), message: Type.String() }),
+          201: StoreResult,
           ...errorResponses(400, 401, 413, 415, 429, 503)
         }
       }
@@ -44,7 +44,7 @@ export function keyValueRoutes(app: App, { keyValue }: RouteContext): void {
         tags: ['cache'],
         params: KeyParams,
         response: {
-          200: Type.Object({ key: Type.String(), value: Type.Unknown(), ttl: Type.Integer() }),
+          200: StoredValue,
           ...errorResponses(400, 404, 503)
         }
       }

@@ -1,5 +1,5 @@
 import { Type } from 'typebox'
-import { Email, UserId, Username, errorResponses } from '../http/schemas.js'
+import { Email, UserId, UserPage, Username, errorResponses } from '../http/schemas.js'
 import type { App, RouteContext } from './context.js'
 
 const UserRef = Type.Ref('User')
@@ -27,13 +27,7 @@ export function userRoutes(app: App, { users }: RouteContext): void {
         tags: ['users'],
         querystring: Page,
         response: {
-          200: Type.Object({
-            total: Type.Integer(),
-            limit: Type.Integer(),
-            offset: Type.Integer(),
-            users: Type.Array(UserRef),
-            cached: Type.Boolean()
-          }),
+          200: UserPage,
           ...errorResponses(400, 503)
         }
       }

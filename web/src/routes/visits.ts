@@ -2,7 +2,7 @@ import { readFileSync, existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { hostname } from 'node:os'
 import { Type } from 'typebox'
-import { errorResponses } from '../http/schemas.js'
+import { RecentVisits, VisitTotal, errorResponses } from '../http/schemas.js'
 import { UI_DIR } from '../paths.js'
 import type { App, RouteContext } from './context.js'
 
@@ -13,16 +13,6 @@ const HomeResponse = Type.Object({
   db_time: Type.String({ format: 'date-time', description: 'PostgreSQL clock at commit' }),
   label: Type.String(),
   hostname: Type.String({ description: 'the web container that answered' })
-})
-
-const VisitTotal = Type.Object({
-  label: Type.String(),
-  total: Type.Integer(),
-  cached: Type.Boolean({ description: 'true when read from Redis, false when read from PostgreSQL' })
-})
-
-const RecentVisits = Type.Object({
-  visits: Type.Array(Type.Object({ id: Type.Integer(), visited_at: Type.String({ format: 'date-time' }) }))
 })
 
 function loadStatusPage(): string | null {

@@ -4,31 +4,35 @@
  */
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { dirname, join, resolve } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { chromium, type BrowserContext, type Page } from 'playwright-core'
 
 export const CHROMIUM = process.env.CHROMIUM_BIN ?? '/usr/bin/chromium'
-
-/** docs/screenshots at the repository root (the READMEs link the files saved there), or SCREENSHOTS_DIR. */
-export const SCREENSHOTS_DIR =
-  process.env.SCREENSHOTS_DIR ?? fileURLToPath(new URL('../../../docs/screenshots/', import.meta.url))
 
 export const DESKTOP = { width: 1280, height: 900 }
 export const PHONE = { width: 390, height: 844 }
 
 export interface Browser {
   context: BrowserContext
+  /** A full-page PNG at `viewport`; returns its path. */
+  screenshot(page: Page, name: string, viewport: { width: number; height: number }): Promise<string>
   close(): Promise<void>
 }
 
-export async function launchBrowser(): Promise<Browser> {
+/**
+ * Screenshots go to SCREENSHOTS_DIR when it is set (`npm run screenshots` sets it to docs/screenshots,
+ * which the READMEs show), else to a temporary folder removed with the browser: a test run leaves the
+ * committed pictures, and the working tree, as they were.
+ */
+export async function launchBrowser(options: { javaScript?: boolean } = {}): Promise<Browser> {
   if (!existsSync(CHROMIUM))
     throw new Error(
       `Chromium not found at ${CHROMIUM}: install it with \`apt-get install -y chromium\` or set CHROMIUM_BIN`
     )
   const profile = mkdtempSync(join(tmpdir(), 'status-page-chromium-'))
+  const kept = process.env.SCREENSHOTS_DIR
+  const screenshots = kept === undefined || kept === '' ? join(profile, 'screenshots') : resolve(kept)
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
@@ -46,11 +50,13 @@ export async function launchBrowser(): Promise<Browser> {
     locale: 'en-US',
     timezoneId: 'UTC',
     colorScheme: 'light',
-    reducedMotion: 'reduce'
+    reducedMotion: 'reduce',
+    javaScriptEnabled: options.javaScript ?? true
   })
   context.setDefaultTimeout(15_000)
   return {
     context,
+    screenshot: (page, name, viewport) => screenshot(page, join(screenshots, name), viewport),
     async close() {
       await context.close().catch(() => undefined)
       rmSync(profile, { recursive: true, force: true })
@@ -76,19 +82,14 @@ export async function text(page: Page, selector: string): Promise<string> {
   return ((await page.locator(selector).first().textContent()) ?? '').trim()
 }
 
-export async function screenshot(
-  page: Page,
-  name: string,
-  viewport: { width: number; height: number }
-): Promise<string> {
-  mkdirSync(SCREENSHOTS_DIR, { recursive: true })
+async function screenshot(page: Page, file: string, viewport: { width: number; height: number }): Promise<string> {
+  mkdirSync(dirname(file), { recursive: true })
   await page.setViewportSize(viewport)
   // No hover or focus ring from the test's last click in the picture.
   await page.mouse.move(viewport.width - 1, viewport.height - 1)
   await page.evaluate('document.activeElement instanceof HTMLElement && document.activeElement.blur()')
   // Let the layout settle (meters animate their width) before the picture.
   await sleep(600)
-  const file = join(SCREENSHOTS_DIR, name)
   await page.screenshot({ path: file, fullPage: true, animations: 'disabled' })
   return file
 }

@@ -6,7 +6,7 @@ import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { Page, Route } from 'playwright-core'
 import { call, startStack, type TestStack } from '../helpers/app.js'
-import { DESKTOP, PHONE, eventually, launchBrowser, screenshot, text, type Browser } from './browser.js'
+import { DESKTOP, PHONE, eventually, launchBrowser, text, type Browser } from './browser.js'
 
 interface HealthBody {
   status: string
@@ -277,11 +277,11 @@ describe('status page', () => {
     await eventually(async () => assert.match(await text(page, '#kv-message'), /^Stored "greeting"/))
     await page.getByRole('button', { name: 'Refresh now' }).click()
     await waitForHealthy()
-    await screenshot(page, 'status-desktop.png', DESKTOP)
-    await screenshot(page, 'status-phone.png', PHONE)
+    await browser.screenshot(page, 'status-desktop.png', DESKTOP)
+    await browser.screenshot(page, 'status-phone.png', PHONE)
     // The page follows the system's dark theme.
     await page.emulateMedia({ colorScheme: 'dark' })
-    await screenshot(page, 'status-dark-desktop.png', DESKTOP)
+    await browser.screenshot(page, 'status-dark-desktop.png', DESKTOP)
     await page.emulateMedia({ colorScheme: 'light' })
     await page.setViewportSize(DESKTOP)
 
@@ -332,8 +332,8 @@ describe('status page', () => {
       await eventually(async () => assert.equal(await text(page, '#kv-message'), String(refused.body.message)))
       assert.equal(await page.locator('#kv-entry').isVisible(), false, 'no stale entry shown next to the error')
 
-      await screenshot(page, 'status-cache-down-desktop.png', DESKTOP)
-      await screenshot(page, 'status-cache-down-phone.png', PHONE)
+      await browser.screenshot(page, 'status-cache-down-desktop.png', DESKTOP)
+      await browser.screenshot(page, 'status-cache-down-phone.png', PHONE)
       await page.setViewportSize(DESKTOP)
     } finally {
       await stack.redis.start()
