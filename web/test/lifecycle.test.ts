@@ -3,7 +3,7 @@
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { once } from 'node:events'
@@ -90,6 +90,7 @@ test('a failing migration rolls back and reports the failure', async () => {
     assert.equal(rows[0]?.t, null, 'the whole run is one transaction')
   } finally {
     await pool.end()
+    rmSync(dir, { recursive: true, force: true })
   }
 })
 
