@@ -1,5 +1,3 @@
-import type { PoolConfig } from 'pg'
-
 /** Everything the service reads from its environment, parsed and checked once at start. */
 export interface Config {
   host: string
@@ -168,25 +166,6 @@ export function loadConfig(env: Env = process.env): Config {
       .filter(Boolean),
     dependencyTimeoutMs: readInt(env, 'DEPENDENCY_TIMEOUT_MS', 2000, 50, 60000),
     migrateOnStart: readBool(env, 'MIGRATE_ON_START', true)
-  }
-}
-
-export function poolConfig(db: DatabaseConfig, dependencyTimeoutMs: number): PoolConfig {
-  return {
-    host: db.host,
-    port: db.port,
-    user: db.user,
-    password: db.password,
-    database: db.database,
-    ssl: db.ssl ? { rejectUnauthorized: false } : undefined,
-    max: db.poolMax,
-    connectionTimeoutMillis: dependencyTimeoutMs,
-    // Bounded on both ends: the server cancels, and the client stops waiting if the server cannot.
-    statement_timeout: dependencyTimeoutMs * 2,
-    query_timeout: dependencyTimeoutMs * 2 + 500,
-    idleTimeoutMillis: 30_000,
-    keepAlive: true,
-    application_name: 'web-db-cache'
   }
 }
 

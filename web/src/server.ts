@@ -1,4 +1,4 @@
-import './heap.js'
+import './tune-v8-heap.js'
 import closeWithGrace from 'close-with-grace'
 import { pino } from 'pino'
 import { ConfigError, describeTargets, loadConfig, type Config } from './config.js'
@@ -7,7 +7,8 @@ import { createPool } from './db/pool.js'
 import { migrate } from './db/migrate.js'
 import { createRedis } from './cache/redis.js'
 import { buildApp } from './app.js'
-import { waitFor } from './startup.js'
+import { waitFor } from './wait-for-dependency.js'
+import { waitForDatabase } from './db/wait-for-database.js'
 
 /** Shutdown must finish inside the 10 s Docker grants before it sends SIGKILL. */
 export const SHUTDOWN_GRACE_MS = 8000
@@ -35,7 +36,7 @@ async function main(): Promise<void> {
   redis.connect().catch(() => undefined) // ioredis keeps retrying by itself; waitFor reports progress
 
   try {
-    await waitFor('PostgreSQL', () => pool.query('SELECT 1'), config.startupTimeoutS, log)
+    await waitForDatabase(pool, config.startupTimeoutS, log)
     if (config.migrateOnStart) {
       const applied = await migrate(pool, log)
       log.info({ applied }, applied.length > 0 ? 'migrations applied' : 'schema up to date')
@@ -58,8 +59,7 @@ async function main(): Promise<void> {
   closeWithGrace({ delay: SHUTDOWN_GRACE_MS, logger: log }, async ({ signal, err }) => {
     if (err) log.error({ err }, 'shutting down after an unexpected error')
     else log.info({ signal }, 'shutting down: finishing in-flight requests')
-    await app.close() // stops accepting, waits for requests in flight
-    await app.context.visits.drain()
+    await app.close() // stops accepting, waits for requests in flight, commits pending visits
     await pool.end()
     await redis.quit().catch(() => redis.disconnect())
     log.info('stopped cleanly')

@@ -1,4 +1,5 @@
-import type { ChainableCommander, Redis } from 'ioredis'
+import { pipelineResults } from './pipeline.js'
+import type { Redis } from 'ioredis'
 import type { Metrics } from '../metrics.js'
 import type { StaleKeys } from './stale-keys.js'
 
@@ -85,14 +86,4 @@ export class CachedCollection {
       this.stale.mark(this.hashKey)
     }
   }
-}
-
-/** Runs a pipeline or transaction and returns its replies, throwing if any command failed. */
-export async function pipelineResults<T extends unknown[]>(commands: ChainableCommander): Promise<T> {
-  const replies = await commands.exec()
-  if (replies === null) throw new Error('Redis transaction aborted')
-  return replies.map(([err, reply]) => {
-    if (err) throw err
-    return reply
-  }) as T
 }

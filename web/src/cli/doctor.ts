@@ -4,7 +4,9 @@ import { lookup } from 'node:dns/promises'
 import { connect } from 'node:net'
 import pg from 'pg'
 import { Redis } from 'ioredis'
-import { ConfigError, loadConfig, poolConfig, type Config } from '../config.js'
+import { ConfigError, loadConfig, type Config } from '../config.js'
+import { poolConfig } from '../db/pool.js'
+import { selectOneAndVersion } from '../db/repositories/probes.js'
 
 interface Row {
   service: string
@@ -71,10 +73,8 @@ async function postgres(config: Config): Promise<string> {
   const client = new pg.Client({ ...poolConfig(config.database, TIMEOUT_MS), connectionTimeoutMillis: TIMEOUT_MS })
   await client.connect()
   try {
-    const { rows } = await client.query<{ one: number; version: string }>(
-      "SELECT 1 AS one, current_setting('server_version') AS version"
-    )
-    return `select 1 -> ${rows[0]?.one} (PostgreSQL ${rows[0]?.version})`
+    const row = await selectOneAndVersion(client)
+    return `select 1 -> ${row?.one} (PostgreSQL ${row?.version})`
   } finally {
     await client.end()
   }

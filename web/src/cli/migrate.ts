@@ -4,14 +4,14 @@ import { ConfigError, loadConfig } from '../config.js'
 import { createPool } from '../db/pool.js'
 import { migrate } from '../db/migrate.js'
 import { loggerOptions } from '../logger.js'
-import { waitFor } from '../startup.js'
+import { waitForDatabase } from '../db/wait-for-database.js'
 
 try {
   const config = loadConfig()
   const log = pino(loggerOptions(config.logLevel))
   const pool = createPool(config.database, config.dependencyTimeoutMs, log)
   try {
-    await waitFor('PostgreSQL', () => pool.query('SELECT 1'), config.startupTimeoutS, log)
+    await waitForDatabase(pool, config.startupTimeoutS, log)
     const applied = await migrate(pool, log)
     log.info({ applied }, applied.length > 0 ? `applied ${applied.length} migration(s)` : 'schema already up to date')
   } finally {

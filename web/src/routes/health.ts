@@ -1,6 +1,6 @@
 import { Type } from 'typebox'
 import { HealthBody } from '../http/schemas.js'
-import type { App, RouteContext } from './context.js'
+import type { App, RouteContext } from './route-context.js'
 
 const Readiness = Type.Object({ status: Type.String(), db: Type.String(), cache: Type.String() })
 

@@ -1,6 +1,6 @@
 import { Type } from 'typebox'
 import { CacheKey, StoreResult, StoredValue, Ttl, errorResponses } from '../http/schemas.js'
-import type { App, RouteContext } from './context.js'
+import type { App, RouteContext } from './route-context.js'
 
 const KeyParams = Type.Object({ key: CacheKey }, { additionalProperties: false })
 

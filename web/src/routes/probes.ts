@@ -1,8 +1,6 @@
 import { Type } from 'typebox'
-import { guard } from '../errors.js'
 import { errorResponses } from '../http/schemas.js'
-import { round } from '../services/key-value.js'
-import type { App, RouteContext } from './context.js'
+import type { App, RouteContext } from './route-context.js'
 
 const DbProbe = Type.Object({
   status: Type.Literal('ok'),
@@ -19,7 +17,7 @@ const CacheProbe = Type.Object({
 })
 
 /** The seeds' round trips: web -> db and web -> cache and back. */
-export function probeRoutes(app: App, { pool, keyValue }: RouteContext): void {
+export function probeRoutes(app: App, { health, keyValue }: RouteContext): void {
   app.get(
     '/db',
     {
@@ -30,20 +28,8 @@ export function probeRoutes(app: App, { pool, keyValue }: RouteContext): void {
       }
     },
     async () => {
-      const started = performance.now()
-      const { rows } = await guard('db', () =>
-        pool.query<{ time: Date; version: string }>(
-          "SELECT now() AS time, current_setting('server_version') AS version"
-        )
-      )
-      const row = rows[0]
-      if (row === undefined) throw new Error('no row from PostgreSQL')
-      return {
-        status: 'ok' as const,
-        time: row.time.toISOString(),
-        version: row.version,
-        latency_ms: round(performance.now() - started)
-      }
+      const { time, version, latency_ms } = await health.roundTrip()
+      return { status: 'ok' as const, time: time.toISOString(), version, latency_ms }
     }
   )
 

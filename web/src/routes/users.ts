@@ -1,6 +1,6 @@
 import { Type } from 'typebox'
 import { Email, UserId, UserPage, Username, errorResponses } from '../http/schemas.js'
-import type { App, RouteContext } from './context.js'
+import type { App, RouteContext } from './route-context.js'
 
 const UserRef = Type.Ref('User')
 

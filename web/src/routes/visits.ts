@@ -4,7 +4,7 @@ import { hostname } from 'node:os'
 import { Type } from 'typebox'
 import { RecentVisits, VisitTotal, errorResponses } from '../http/schemas.js'
 import { UI_DIR } from '../paths.js'
-import type { App, RouteContext } from './context.js'
+import type { App, RouteContext } from './route-context.js'
 
 const HomeResponse = Type.Object({
   status: Type.Literal('ok'),

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis'
-import type { Pool } from '../db/pool.js'
-import { round } from './key-value.js'
+import type { ProbeRepository } from '../db/repositories/probes.js'
+import { guard } from '../dependency-failure.js'
+import { round } from './latency.js'
 
 export interface ServiceCheck {
   status: 'up' | 'down'
@@ -35,9 +36,17 @@ export class HealthService {
   private cacheInFlight: Promise<ServiceCheck> | undefined
 
   constructor(
-    private readonly pool: Pool,
+    private readonly probes: ProbeRepository,
     private readonly redis: Redis
   ) {}
+
+  /** One round trip to PostgreSQL for the /db probe: its clock and version, timed. */
+  async roundTrip(): Promise<{ time: Date; version: string; latency_ms: number }> {
+    const started = performance.now()
+    const row = await guard('db', () => this.probes.clockAndVersion())
+    if (row === undefined) throw new Error('no row from PostgreSQL')
+    return { ...row, latency_ms: round(performance.now() - started) }
+  }
 
   db(): Promise<ServiceCheck> {
     this.dbInFlight ??= this.checkDb().finally(() => {
@@ -57,10 +66,9 @@ export class HealthService {
     const started = performance.now()
     try {
       if (this.dbVersion === null) {
-        const { rows } = await this.pool.query<{ server_version: string }>('SHOW server_version')
-        this.dbVersion = rows[0]?.server_version ?? null
+        this.dbVersion = await this.probes.serverVersion()
       } else {
-        await this.pool.query('SELECT 1')
+        await this.probes.ping()
       }
       return { status: 'up', latency_ms: round(performance.now() - started), version: this.dbVersion }
     } catch (err) {

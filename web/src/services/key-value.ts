@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis'
-import { badRequest, guard, notFound } from '../errors.js'
-import { pipelineResults } from '../cache/collection.js'
+import { badRequest, guard, notFound } from '../dependency-failure.js'
+import { pipelineResults } from '../cache/pipeline.js'
+import { round } from './latency.js'
 
 /** Client keys live under their own prefix: no client key can name an internal one. */
 export const KV_PREFIX = 'kv:'
@@ -66,5 +67,3 @@ export class KeyValueService {
     return { key: 'teste', value, latency_ms: round(performance.now() - started) }
   }
 }
-
-export const round = (ms: number): number => Math.round(ms * 100) / 100

@@ -1,6 +1,6 @@
 import type { DatabaseError } from 'pg'
-import type { Pool } from '../db/pool.js'
-import { conflict, guard, notFound } from '../errors.js'
+import type { UserRepository, UserRow } from '../db/repositories/users.js'
+import { conflict, guard, notFound } from '../dependency-failure.js'
 import type { CachedCollection, CachedRead } from '../cache/collection.js'
 
 export interface User {
@@ -21,19 +21,6 @@ export interface UserPage {
 export interface UserInput {
   username: string
   email: string
-}
-
-const COLUMNS = 'id, username, email, created_at, updated_at'
-
-// The page and the total in one round trip; the window count is taken over the same snapshot.
-const LIST = `SELECT ${COLUMNS}, count(*) OVER ()::int AS total FROM users ORDER BY id LIMIT $1 OFFSET $2`
-
-interface UserRow {
-  id: number
-  username: string
-  email: string
-  created_at: Date
-  updated_at: Date
 }
 
 // Fresh and cached reads must look the same, so dates become ISO strings before either is used.
@@ -57,7 +44,7 @@ function isUniqueViolation(err: unknown): err is DatabaseError {
 /** Users in PostgreSQL, with every read served cache-aside and every write invalidating the cache. */
 export class UserService {
   constructor(
-    private readonly pool: Pool,
+    private readonly repository: UserRepository,
     private readonly cache: CachedCollection
   ) {}
 
@@ -71,7 +58,7 @@ export class UserService {
   }
 
   private async loadPage(limit: number, offset: number): Promise<UserPage> {
-    const { rows } = await guard('db', () => this.pool.query<UserRow & { total: number }>(LIST, [limit, offset]))
+    const rows = await guard('db', () => this.repository.page(limit, offset))
     // Past the last page there is no row to carry the total; ask for it separately.
     const total = rows[0]?.total ?? (await this.count())
     return { total, limit, offset, users: rows.map(toUser) }
@@ -79,53 +66,37 @@ export class UserService {
 
   async get(id: number): Promise<CachedRead<User>> {
     const read = await this.cache.read(`id:${id}`, async () => {
-      const { rows } = await guard('db', () =>
-        this.pool.query<UserRow>(`SELECT ${COLUMNS} FROM users WHERE id = $1`, [id])
-      )
-      return rows[0] === undefined ? null : toUser(rows[0])
+      const row = await guard('db', () => this.repository.byId(id))
+      return row === undefined ? null : toUser(row)
     })
     if (read.value === null) throw notFound(`No user with id ${id}`)
     return { value: read.value, cached: read.cached }
   }
 
   async create(input: UserInput): Promise<User> {
-    const user = await this.write(() =>
-      this.pool.query<UserRow>(`INSERT INTO users (username, email) VALUES ($1, $2) RETURNING ${COLUMNS}`, [
-        input.username,
-        input.email
-      ])
-    )
+    const user = await this.write(() => this.repository.insert(input.username, input.email))
     await this.cache.invalidate()
     return user
   }
 
   async update(id: number, changes: Partial<UserInput>): Promise<User> {
-    const user = await this.write(() =>
-      this.pool.query<UserRow>(
-        `UPDATE users SET username = coalesce($2, username), email = coalesce($3, email), updated_at = now()
-         WHERE id = $1 RETURNING ${COLUMNS}`,
-        [id, changes.username ?? null, changes.email ?? null]
-      )
-    )
+    const user = await this.write(() => this.repository.update(id, changes.username ?? null, changes.email ?? null))
     await this.cache.invalidate()
     return user
   }
 
   async remove(id: number): Promise<void> {
-    const { rowCount } = await guard('db', () => this.pool.query('DELETE FROM users WHERE id = $1', [id]))
-    if (rowCount === 0) throw notFound(`No user with id ${id}`)
+    const deleted = await guard('db', () => this.repository.delete(id))
+    if (!deleted) throw notFound(`No user with id ${id}`)
     await this.cache.invalidate()
   }
 
-  private async count(): Promise<number> {
-    const { rows } = await guard('db', () =>
-      this.pool.query<{ total: number }>('SELECT count(*)::int AS total FROM users')
-    )
-    return rows[0]?.total ?? 0
+  private count(): Promise<number> {
+    return guard('db', () => this.repository.count())
   }
 
-  private async write(query: () => Promise<{ rows: UserRow[] }>): Promise<User> {
-    const { rows } = await guard('db', async () => {
+  private async write(query: () => Promise<UserRow | undefined>): Promise<User> {
+    const user = await guard('db', async () => {
       try {
         return await query()
       } catch (err) {
@@ -136,7 +107,6 @@ export class UserService {
         throw err
       }
     })
-    const user = rows[0]
     if (user === undefined) throw notFound('No such user')
     return toUser(user)
   }

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis'
-import type { Pool } from '../db/pool.js'
-import { guard } from '../errors.js'
+import type { VisitRepository } from '../db/repositories/visits.js'
+import { guard } from '../dependency-failure.js'
 import type { Metrics } from '../metrics.js'
 import type { StaleKeys } from '../cache/stale-keys.js'
 
@@ -16,17 +16,6 @@ if current == nil or current < tonumber(ARGV[1]) then
   return 1
 end
 return 0`
-
-// One statement, so one implicit transaction: the counter row and the log rows commit together.
-const RECORD_VISITS = `
-WITH counter AS (
-  INSERT INTO visit_counter AS c (label, total) VALUES ($1, $2)
-  ON CONFLICT (label) DO UPDATE SET total = c.total + EXCLUDED.total, updated_at = now()
-  RETURNING total
-), log AS (
-  INSERT INTO visits (label) SELECT $1 FROM generate_series(1, $2)
-)
-SELECT total, clock_timestamp() AS db_time FROM counter`
 
 export interface RecordedVisit {
   /** This visit's number: the total right after it was committed. */
@@ -66,7 +55,7 @@ export class VisitService {
   private readonly maxInFlight: number
 
   constructor(
-    private readonly pool: Pool,
+    private readonly repository: VisitRepository,
     private readonly redis: Redis,
     private readonly metrics: Metrics,
     private readonly stale: StaleKeys,
@@ -116,11 +105,7 @@ export class VisitService {
     let total: number
     let dbTime: Date
     try {
-      const result = await guard('db', () =>
-        this.pool.query<{ total: number; db_time: Date }>(RECORD_VISITS, [this.label, batch.length])
-      )
-      const row = result.rows[0]
-      if (row === undefined) throw new Error('visit counter returned no row')
+      const row = await guard('db', () => this.repository.record(this.label, batch.length))
       total = row.total
       dbTime = row.db_time
     } catch (err) {
@@ -163,21 +148,12 @@ export class VisitService {
         this.metrics.cacheLookup('visits', 'error')
       }
     }
-    const result = await guard('db', () =>
-      this.pool.query<{ total: number }>('SELECT total FROM visit_counter WHERE label = $1', [this.label])
-    )
-    const total = result.rows[0]?.total ?? 0
+    const total = await guard('db', () => this.repository.total(this.label))
     if (!this.stale.has(key)) this.redis.eval(SET_IF_GREATER, 1, key, total, this.options.ttlS).catch(() => undefined)
     return { label: this.label, total, cached: false }
   }
 
-  async recent(limit: number): Promise<Array<{ id: number; visited_at: Date }>> {
-    const result = await guard('db', () =>
-      this.pool.query<{ id: number; visited_at: Date }>(
-        'SELECT id, visited_at FROM visits WHERE label = $1 ORDER BY id DESC LIMIT $2',
-        [this.label, limit]
-      )
-    )
-    return result.rows
+  recent(limit: number): Promise<Array<{ id: number; visited_at: Date }>> {
+    return guard('db', () => this.repository.recent(this.label, limit))
   }
 }

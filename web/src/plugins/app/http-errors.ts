@@ -1,7 +1,7 @@
 import { STATUS_CODES } from 'node:http'
 import type { Socket } from 'node:net'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { DependencyError, HttpError } from '../errors.js'
+import { DependencyError, HttpError } from '../../dependency-failure.js'
 
 const CODES: Record<number, string> = {
   400: 'bad_request',

@@ -1,6 +1,8 @@
 import { Ajv, type Options } from 'ajv'
+import fp from 'fastify-plugin'
 import addFormats from 'ajv-formats'
-import type { FastifySchema, FastifySchemaCompiler } from 'fastify'
+import type { FastifyInstance, FastifySchema, FastifySchemaCompiler } from 'fastify'
+import { ErrorBody, UserBody } from '../../http/schemas.js'
 
 function createAjv(options: Options): Ajv {
   const ajv = new Ajv({ allErrors: false, strict: false, useDefaults: true, ...options })
@@ -17,3 +19,15 @@ export function validatorCompiler(): FastifySchemaCompiler<FastifySchema> {
   const coercing = createAjv({ coerceTypes: 'array', removeAdditional: false })
   return ({ schema, httpPart }) => (httpPart === 'body' ? strict : coercing).compile(schema as object)
 }
+
+/** Input validation, the shared schemas, and JSON as the only body type. */
+export default fp(
+  async function validation(app: FastifyInstance) {
+    app.setValidatorCompiler(validatorCompiler())
+    // Bodies are JSON or nothing: without this, text/plain would be parsed and fail validation as 400, not 415.
+    app.removeContentTypeParser('text/plain')
+    app.addSchema(ErrorBody)
+    app.addSchema(UserBody)
+  },
+  { name: 'validation' }
+)

@@ -8,7 +8,7 @@ import helmet, { type FastifyHelmetOptions } from '@fastify/helmet'
  * time, in two extra hooks); the headers do not depend on the request, so we let the plugin answer
  * one request here, keep what it set, and set that ourselves on every response.
  */
-export async function securityHeaders(options: FastifyHelmetOptions): Promise<Record<string, string>> {
+export async function helmetHeaders(options: FastifyHelmetOptions): Promise<Record<string, string>> {
   const probe = Fastify({ logger: false })
   let headers: Record<string, string> = {}
   await probe.register(helmet, options)

@@ -1,0 +1,32 @@
+import { randomUUID } from 'node:crypto'
+import type { FastifyHttpOptions, FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import type { Server } from 'node:http'
+import { clientErrorHandler, frameworkErrors } from './http-errors.js'
+import { lazyChildLogger } from './request-logger.js'
+
+export const BODY_LIMIT = 1024 * 1024
+const REQUEST_ID = /^[\w.:-]{1,64}$/
+
+/** Fastify's server options: limits, request ids, and the errors raised before any hook runs. */
+export function requestOptions(securityHeaders: Record<string, string>): FastifyHttpOptions<Server> {
+  return {
+    bodyLimit: BODY_LIMIT,
+    // Cache keys may be 200 characters, percent-encoded up to three times longer.
+    routerOptions: { maxParamLength: 1000 },
+    trustProxy: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id']
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
+    },
+    ajv: { customOptions: { strict: false } },
+    // Errors raised before routing leave in the same {error, message} shape as all others, and
+    // with the same security headers (no onRequest hook runs for them).
+    frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
+      reply.headers(securityHeaders)
+      frameworkErrors(error, request, reply)
+    },
+    clientErrorHandler,
+    // Each request's child logger is made only when the request logs something.
+    childLoggerFactory: lazyChildLogger
+  }
+}

@@ -1,0 +1,38 @@
+import type { FastifyBaseLogger } from 'fastify'
+import type { Redis } from 'ioredis'
+import type { Config } from '../config.js'
+import type { Pool } from '../db/pool.js'
+import type { Metrics } from '../metrics.js'
+import { StaleKeys } from '../cache/stale-keys.js'
+import { CachedCollection } from '../cache/collection.js'
+import { VisitService } from './visits.js'
+import { UserService } from './users.js'
+import { KeyValueService } from './key-value.js'
+import { HealthService } from './health.js'
+import { UserRepository } from '../db/repositories/users.js'
+import { VisitRepository } from '../db/repositories/visits.js'
+import { ProbeRepository } from '../db/repositories/probes.js'
+
+export interface Services {
+  visits: VisitService
+  users: UserService
+  keyValue: KeyValueService
+  health: HealthService
+}
+
+/** The service layer on the given connections: one instance of each, shared by every route. */
+export function createServices(
+  { pool, redis, config, logger }: { pool: Pool; redis: Redis; config: Config; logger: FastifyBaseLogger },
+  metrics: Metrics
+): Services {
+  const stale = new StaleKeys(redis, logger)
+  return {
+    visits: new VisitService(new VisitRepository(pool), redis, metrics, stale, { ttlS: config.cacheTtlS }),
+    users: new UserService(
+      new UserRepository(pool),
+      new CachedCollection(redis, 'users', config.cacheTtlS, metrics, stale)
+    ),
+    keyValue: new KeyValueService(redis),
+    health: new HealthService(new ProbeRepository(pool), redis)
+  }
+}
