@@ -1,4 +1,5 @@
 import { pipelineResults } from './pipeline.js'
+import { collectionCacheKey, collectionGenerationKey } from './keyspace.js'
 import type { Redis } from 'ioredis'
 import type { Metrics } from '../metrics.js'
 import type { StaleKeys } from './stale-keys.js'
@@ -31,8 +32,8 @@ export class CachedCollection {
     private readonly metrics: Metrics,
     private readonly stale: StaleKeys
   ) {
-    this.hashKey = `${name}:cache`
-    this.genKey = `${name}:gen`
+    this.hashKey = collectionCacheKey(name)
+    this.genKey = collectionGenerationKey(name)
   }
 
   async read<T>(field: string, load: () => Promise<T>): Promise<CachedRead<T>> {

@@ -1,10 +1,10 @@
 import type { Redis } from 'ioredis'
 import { badRequest, guard, notFound } from '../dependency-failure.js'
 import { pipelineResults } from '../cache/pipeline.js'
+import { PROBE_KEY, keyValueKey } from '../cache/keyspace.js'
 import { round } from './latency.js'
 
 /** Client keys live under their own prefix: no client key can name an internal one. */
-export const KV_PREFIX = 'kv:'
 export const MAX_VALUE_DEPTH = 64
 
 /** Depth of a JSON value, counted without recursion so a hostile value cannot overflow the stack. */
@@ -41,20 +41,20 @@ export class KeyValueService {
         throw badRequest('value holds a number too large to store (e.g. 1e400)')
       return item
     })
-    await guard('cache', () => this.redis.set(KV_PREFIX + key, text, 'EX', ttl))
+    await guard('cache', () => this.redis.set(keyValueKey(key), text, 'EX', ttl))
   }
 
   async get(key: string): Promise<StoredValue> {
     // Issued together: auto-pipelining sends both in one round trip, batched with other requests'.
     const [raw, ttl] = await guard('cache', () =>
-      Promise.all([this.redis.get(KV_PREFIX + key), this.redis.ttl(KV_PREFIX + key)])
+      Promise.all([this.redis.get(keyValueKey(key)), this.redis.ttl(keyValueKey(key))])
     )
     if (raw === null) throw notFound(`No cached value for key "${key}" (it may have expired)`)
     return { key, value: JSON.parse(raw) as unknown, ttl }
   }
 
   async delete(key: string): Promise<void> {
-    const removed = await guard('cache', () => this.redis.del(KV_PREFIX + key))
+    const removed = await guard('cache', () => this.redis.del(keyValueKey(key)))
     if (removed === 0) throw notFound(`No cached value for key "${key}"`)
   }
 
@@ -62,8 +62,8 @@ export class KeyValueService {
   async probe(): Promise<{ key: string; value: string | null; latency_ms: number }> {
     const started = performance.now()
     const [, value] = await guard('cache', () =>
-      pipelineResults<[string, string | null]>(this.redis.pipeline().set('teste', 'ok').get('teste'))
+      pipelineResults<[string, string | null]>(this.redis.pipeline().set(PROBE_KEY, 'ok').get(PROBE_KEY))
     )
-    return { key: 'teste', value, latency_ms: round(performance.now() - started) }
+    return { key: PROBE_KEY, value, latency_ms: round(performance.now() - started) }
   }
 }

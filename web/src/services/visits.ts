@@ -1,11 +1,11 @@
 import type { Redis } from 'ioredis'
+import { visitCounterKey } from '../cache/keyspace.js'
 import type { VisitRepository } from '../db/repositories/visits.js'
 import { guard } from '../dependency-failure.js'
 import type { Metrics } from '../metrics.js'
 import type { StaleKeys } from '../cache/stale-keys.js'
 
 export const HOMEPAGE = 'homepage'
-export const counterKey = (label: string): string => `visit_counter:${label}`
 
 // Totals only grow, so the larger value is always the newer one: racing writers and slow
 // cache fills can never leave an older total behind.
@@ -122,7 +122,7 @@ export class VisitService {
   }
 
   private async cacheTotal(total: number): Promise<boolean> {
-    const key = counterKey(this.label)
+    const key = visitCounterKey(this.label)
     try {
       await this.redis.eval(SET_IF_GREATER, 1, key, total, this.options.ttlS)
       return true
@@ -135,7 +135,7 @@ export class VisitService {
 
   /** The total without counting, cache-aside: Redis first, PostgreSQL on a miss, then fill. */
   async total(): Promise<{ label: string; total: number; cached: boolean }> {
-    const key = counterKey(this.label)
+    const key = visitCounterKey(this.label)
     if (!this.stale.has(key)) {
       try {
         const hit = await this.redis.get(key)
