@@ -2,16 +2,11 @@
 // Type-only imports: nothing of the server reaches the browser, and a schema change that the page
 // does not follow fails `npm run typecheck`.
 import type { Static } from 'typebox'
-import type {
-  ErrorBody as ErrorSchema,
-  HealthBody as HealthSchema,
-  RecentVisits as RecentVisitsSchema,
-  StoreResult as StoreResultSchema,
-  StoredValue as StoredValueSchema,
-  UserBody as UserSchema,
-  UserPage as UserPageSchema,
-  VisitTotal as VisitTotalSchema
-} from '../src/http/schemas.js'
+import type { ErrorBody as ErrorSchema } from '../src/schemas/common.js'
+import type { HealthBody as HealthSchema } from '../src/schemas/health.js'
+import type { StoreResult as StoreResultSchema, StoredValue as StoredValueSchema } from '../src/schemas/key-value.js'
+import type { UserBody as UserSchema, UserPage as UserPageSchema } from '../src/schemas/users.js'
+import type { RecentVisits as RecentVisitsSchema, VisitTotal as VisitTotalSchema } from '../src/schemas/visits.js'
 
 export type Health = Static<typeof HealthSchema>
 export type ServiceState = Health['services']['db']['status']

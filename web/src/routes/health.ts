@@ -1,5 +1,5 @@
 import { Type } from 'typebox'
-import { HealthBody } from '../http/schemas.js'
+import { HealthBody } from '../schemas/health.js'
 import type { App, RouteContext } from './route-context.js'
 
 const Readiness = Type.Object({ status: Type.String(), db: Type.String(), cache: Type.String() })

@@ -1,5 +1,6 @@
 import { Type } from 'typebox'
-import { CacheKey, StoreResult, StoredValue, Ttl, errorResponses } from '../http/schemas.js'
+import { errorResponses } from '../schemas/common.js'
+import { CacheKey, StoreResult, StoredValue, Ttl } from '../schemas/key-value.js'
 import type { App, RouteContext } from './route-context.js'
 
 const KeyParams = Type.Object({ key: CacheKey }, { additionalProperties: false })

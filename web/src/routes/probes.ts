@@ -1,20 +1,6 @@
-import { Type } from 'typebox'
-import { errorResponses } from '../http/schemas.js'
+import { CacheProbe, DbProbe } from '../schemas/probes.js'
+import { errorResponses } from '../schemas/common.js'
 import type { App, RouteContext } from './route-context.js'
-
-const DbProbe = Type.Object({
-  status: Type.Literal('ok'),
-  time: Type.String({ format: 'date-time' }),
-  version: Type.String(),
-  latency_ms: Type.Number()
-})
-
-const CacheProbe = Type.Object({
-  status: Type.Literal('ok'),
-  key: Type.String(),
-  value: Type.Union([Type.String(), Type.Null()]),
-  latency_ms: Type.Number()
-})
 
 /** The seeds' round trips: web -> db and web -> cache and back. */
 export function probeRoutes(app: App, { health, keyValue }: RouteContext): void {

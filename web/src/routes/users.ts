@@ -1,5 +1,6 @@
 import { Type } from 'typebox'
-import { Email, UserId, UserPage, Username, errorResponses } from '../http/schemas.js'
+import { errorResponses } from '../schemas/common.js'
+import { Email, UserId, UserPage, Username } from '../schemas/users.js'
 import type { App, RouteContext } from './route-context.js'
 
 const UserRef = Type.Ref('User')

@@ -2,7 +2,8 @@ import { Ajv, type Options } from 'ajv'
 import fp from 'fastify-plugin'
 import addFormats from 'ajv-formats'
 import type { FastifyInstance, FastifySchema, FastifySchemaCompiler } from 'fastify'
-import { ErrorBody, UserBody } from '../../http/schemas.js'
+import { ErrorBody } from '../../schemas/common.js'
+import { UserBody } from '../../schemas/users.js'
 
 function createAjv(options: Options): Ajv {
   const ajv = new Ajv({ allErrors: false, strict: false, useDefaults: true, ...options })
