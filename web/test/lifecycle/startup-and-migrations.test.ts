@@ -9,8 +9,8 @@ import { join } from 'node:path'
 import { once } from 'node:events'
 import { pino } from 'pino'
 import pg from 'pg'
-import { migrate } from '../src/db/migrate.js'
-import { PgServer, RedisServer, freePort, serviceEnv } from './helpers/harness.js'
+import { migrate } from '../../src/db/migrate.js'
+import { PgServer, RedisServer, freePort, serviceEnv } from '../helpers/index.js'
 
 const WEB = new URL('..', import.meta.url).pathname
 const silent = pino({ level: 'silent' })
