@@ -26,3 +26,4 @@ export {
 } from '../../dev/private-servers/index.js'
 /** The probe script a forked child runs against /livez (a path, for child_process.fork). */
 export const LIVEZ_PROBE = new URL('./livez-probe.mjs', import.meta.url).pathname
+export { WEB, runScript, type ScriptRun } from './scripts.js'
