@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { Page, Route } from 'playwright-core'
-import { call, startStack, type TestStack } from '../helpers/app.js'
+import { call, startStack, type TestStack } from '../helpers/index.js'
 import { DESKTOP, PHONE, eventually, launchBrowser, text, type Browser } from './browser.js'
 
 interface HealthBody {

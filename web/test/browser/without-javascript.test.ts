@@ -6,7 +6,7 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { Page } from 'playwright-core'
-import { call, startStack, type TestStack } from '../helpers/app.js'
+import { call, startStack, type TestStack } from '../helpers/index.js'
 import { launchBrowser, type Browser } from './browser.js'
 
 const TOKEN = 'no-script-token-0123456789'

@@ -4,7 +4,7 @@ import { loadConfig } from '../../src/config.js'
 import { createPool } from '../../src/db/pool.js'
 import { migrate } from '../../src/db/migrate.js'
 import { createRedis } from '../../src/cache/redis.js'
-import { PgServer, RedisServer, serviceEnv } from './harness.js'
+import { PgServer, RedisServer, serviceEnv } from '../../dev/private-servers/index.js'
 
 export interface TestStack {
   pg: PgServer

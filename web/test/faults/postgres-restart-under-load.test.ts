@@ -4,9 +4,16 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { Load, describeStats, type Outcome, type RequestSpec } from '../support/load.js'
-import { eventually, liveServiceForFile } from '../support/service.js'
-import { call, visitCounts } from '../helpers/app.js'
+import {
+  Load,
+  describeStats,
+  type Outcome,
+  type RequestSpec,
+  eventually,
+  liveServiceForFile,
+  call,
+  visitCounts
+} from '../helpers/index.js'
 
 // A hung test fails instead of holding up the run.
 const LIMIT_MS = 120_000

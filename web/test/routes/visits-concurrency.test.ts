@@ -1,7 +1,7 @@
 // The seeds' counter loses visits when requests race (read, add one, write back). Ours may not.
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { call, startStack, visitCounts, type TestStack } from './helpers/app.js'
+import { call, startStack, visitCounts, type TestStack } from '../helpers/index.js'
 
 let stack: TestStack
 before(async () => {

@@ -1,19 +1,11 @@
-// The process around the app: migrations under a lock, start-up waiting, exit codes, the doctor,
-// and graceful shutdown with requests in flight.
+// The process around the app: start-up waiting, exit codes, the doctor, and graceful shutdown with
+// requests in flight.
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { once } from 'node:events'
-import { pino } from 'pino'
 import pg from 'pg'
-import { migrate } from '../src/db/migrate.js'
-import { PgServer, RedisServer, freePort, serviceEnv } from './helpers/harness.js'
-
-const WEB = new URL('..', import.meta.url).pathname
-const silent = pino({ level: 'silent' })
+import { PgServer, RedisServer, freePort, serviceEnv, runScript, WEB } from '../helpers/index.js'
 
 let pgServer: PgServer
 let redisServer: RedisServer
@@ -24,98 +16,15 @@ after(async () => {
   await Promise.all([pgServer.destroy(), redisServer.destroy()])
 })
 
-interface Run {
-  code: number | null
-  stdout: string
-  stderr: string
-}
-
-function run(script: string, env: Record<string, string>, timeoutMs = 30_000): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', script], {
-      cwd: WEB,
-      env: { PATH: process.env.PATH ?? '', ...env }
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL')
-      reject(new Error(`${script} did not finish in ${timeoutMs} ms:\n${stdout}\n${stderr}`))
-    }, timeoutMs)
-    child.on('exit', (code) => {
-      clearTimeout(timer)
-      resolve({ code, stdout, stderr })
-    })
-  })
-}
-
-async function freshDatabase(name: string): Promise<string> {
-  await pgServer.query(`CREATE DATABASE ${name}`)
-  return pgServer.url.replace(/\/postgres$/, `/${name}`)
-}
-
-test('replicas starting together apply each migration exactly once (advisory lock)', async () => {
-  const url = await freshDatabase('replicas')
-  const pools = Array.from({ length: 4 }, () => new pg.Pool({ connectionString: url, max: 2 }))
-  try {
-    const applied = await Promise.all(pools.map((pool) => migrate(pool, silent)))
-    assert.equal(applied.flat().length, 2, `applied: ${JSON.stringify(applied)}`)
-    const [{ n }] = await pgServer
-      .query<{ n: number }>('SELECT count(*)::int AS n FROM pgmigrations', [])
-      .catch(() => [{ n: -1 }])
-    assert.equal(n, -1) // the default database was not touched
-    const client = new pg.Client({ connectionString: url })
-    await client.connect()
-    const { rows } = await client.query<{ users: number; runs: number }>(
-      'SELECT (SELECT count(*)::int FROM users) AS users, (SELECT count(*)::int FROM pgmigrations) AS runs'
-    )
-    await client.end()
-    assert.deepEqual(rows[0], { users: 10, runs: 2 })
-  } finally {
-    await Promise.all(pools.map((pool) => pool.end()))
-  }
-})
-
-test('a failing migration rolls back and reports the failure', async () => {
-  const url = await freshDatabase('broken')
-  const dir = mkdtempSync(join(tmpdir(), 'wdc-migrations-'))
-  writeFileSync(join(dir, '1_ok.sql'), '-- Up Migration\nCREATE TABLE fine (id int);\n')
-  writeFileSync(join(dir, '2_broken.sql'), '-- Up Migration\nCREATE TABLE nope (id int;\n')
-  const pool = new pg.Pool({ connectionString: url })
-  try {
-    await assert.rejects(migrate(pool, silent, dir))
-    const { rows } = await pool.query<{ t: string | null }>("SELECT to_regclass('fine')::text AS t")
-    assert.equal(rows[0]?.t, null, 'the whole run is one transaction')
-  } finally {
-    await pool.end()
-    rmSync(dir, { recursive: true, force: true })
-  }
-})
-
-test('npm run migrate: exit 0 when up to date, non-zero when the database is unreachable', async () => {
-  const ok = await run('src/cli/migrate.ts', { DATABASE_URL: pgServer.url, LOG_LEVEL: 'silent' })
-  assert.equal(ok.code, 0, ok.stderr)
-  const port = await freePort()
-  const down = await run('src/cli/migrate.ts', {
-    DATABASE_URL: `postgresql://postgres@127.0.0.1:${port}/postgres`,
-    STARTUP_TIMEOUT_S: '1',
-    LOG_LEVEL: 'silent'
-  })
-  assert.equal(down.code, 1)
-  assert.match(down.stderr, /migration failed: PostgreSQL still unreachable after 1 s/)
-})
-
 test('an invalid setting stops the service with one clear line naming it', async () => {
-  const result = await run('src/server.ts', { PORT: 'abc' })
+  const result = await runScript('src/server.ts', { PORT: 'abc' })
   assert.equal(result.code, 2)
   assert.equal(result.stderr.trim(), 'configuration error: PORT must be an integer, got "abc"')
 })
 
 test('the service waits for PostgreSQL with a log line per attempt, then gives up with exit 1', async () => {
   const port = await freePort()
-  const result = await run('src/server.ts', {
+  const result = await runScript('src/server.ts', {
     ...serviceEnv(pgServer, redisServer, {
       DATABASE_URL: `postgresql://postgres@127.0.0.1:${port}/postgres`,
       STARTUP_TIMEOUT_S: '2',
@@ -129,14 +38,14 @@ test('the service waits for PostgreSQL with a log line per attempt, then gives u
 })
 
 test('npm run doctor: a table of resolve / tcp / protocol per service, and the likely fix on failure', async () => {
-  const good = await run('src/cli/doctor.ts', { DATABASE_URL: pgServer.url, REDIS_URL: redisServer.url })
+  const good = await runScript('src/cli/doctor.ts', { DATABASE_URL: pgServer.url, REDIS_URL: redisServer.url })
   assert.equal(good.code, 0, good.stdout + good.stderr)
   assert.match(good.stdout, /db\s+protocol\s+ok\s+select 1 -> 1/)
   assert.match(good.stdout, /cache\s+protocol\s+ok\s+PING -> PONG/)
   assert.match(good.stdout, /all checks passed/)
 
   const port = await freePort()
-  const bad = await run('src/cli/doctor.ts', {
+  const bad = await runScript('src/cli/doctor.ts', {
     DATABASE_URL: `postgresql://postgres@127.0.0.1:${port}/postgres`,
     REDIS_URL: `redis://:wrong-password@127.0.0.1:${redisServer.port}/0`
   })
@@ -146,7 +55,7 @@ test('npm run doctor: a table of resolve / tcp / protocol per service, and the l
   assert.match(bad.stdout, /Likely fix: .*REDIS_PASSWORD/)
   assert.doesNotMatch(bad.stdout, /wrong-password/)
 
-  const unresolvable = await run('src/cli/doctor.ts', {
+  const unresolvable = await runScript('src/cli/doctor.ts', {
     PGHOST: 'no-such-host.invalid',
     REDIS_HOST: 'no-such-host.invalid'
   })

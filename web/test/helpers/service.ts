@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { after, before } from 'node:test'
-import { PgServer, RedisServer, freePort, serviceEnv } from '../helpers/harness.js'
+import { PgServer, RedisServer, freePort, serviceEnv } from '../../dev/private-servers/index.js'
 import { stopAllLoads } from './load.js'
 
 const WEB = new URL('../..', import.meta.url).pathname

@@ -9,9 +9,18 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { connect } from 'node:net'
-import { call, startStack, type TestStack } from './helpers/app.js'
-import { PgServer, RedisServer, freePort, redisServerBin, serviceEnv } from './helpers/harness.js'
-import { eventually, spawnService } from './support/service.js'
+import {
+  call,
+  startStack,
+  type TestStack,
+  PgServer,
+  RedisServer,
+  freePort,
+  redisServerBin,
+  serviceEnv,
+  eventually,
+  spawnService
+} from '../helpers/index.js'
 
 const TOKEN = 'test-token-0123456789abcdef'
 const WRITES: Array<[string, string, unknown]> = [

@@ -5,9 +5,7 @@
 // after the warm-up, and the last 20 s of the soak. The raw values are printed too.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { Load, describeStats, type RequestSpec } from '../support/load.js'
-import { liveServiceForFile } from '../support/service.js'
-import { call, visitCounts } from '../helpers/app.js'
+import { Load, describeStats, type RequestSpec, liveServiceForFile, call, visitCounts } from '../helpers/index.js'
 
 const WARMUP_MS = 15_000
 const SOAK_MS = Number(process.env.SOAK_SECONDS ?? 60) * 1000

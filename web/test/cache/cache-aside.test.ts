@@ -2,7 +2,7 @@
 // can put an older copy back.
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { call, startStack, type TestStack } from './helpers/app.js'
+import { call, startStack, type TestStack } from '../helpers/index.js'
 
 let stack: TestStack
 before(async () => {

@@ -4,7 +4,7 @@
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
 import http from 'node:http'
-import { startStack, type TestStack } from './helpers/app.js'
+import { startStack, type TestStack } from '../helpers/index.js'
 
 let stack: TestStack
 before(async () => {

@@ -3,7 +3,7 @@
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import { startStack, type TestStack } from './helpers/app.js'
+import { startStack, type TestStack } from '../helpers/index.js'
 
 let stack: TestStack
 before(async () => {

@@ -1,7 +1,7 @@
 // Every route of the API over real HTTP, on private PostgreSQL and Redis.
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { call, startStack, type TestStack } from './helpers/app.js'
+import { call, startStack, type TestStack } from '../helpers/index.js'
 
 let stack: TestStack
 let url: string

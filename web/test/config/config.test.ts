@@ -1,6 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { ConfigError, describeTargets, loadConfig } from '../src/config.js'
+import { ConfigError, describeTargets, loadConfig } from '../../src/config.js'
 
 test('defaults point at the compose services db and cache on port 8000', () => {
   const config = loadConfig({})

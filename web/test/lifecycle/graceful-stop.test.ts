@@ -5,11 +5,9 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { connect } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { Load, describeStats, send, type Outcome } from '../support/load.js'
+import { Load, describeStats, send, type Outcome, liveServiceForFile, visitCounts } from '../helpers/index.js'
 import http from 'node:http'
 import pgDriver from 'pg'
-import { liveServiceForFile } from '../support/service.js'
-import { visitCounts } from '../helpers/app.js'
 
 // A hung test fails instead of holding up the run.
 const LIMIT_MS = 120_000

@@ -3,9 +3,7 @@
 // total ends equal to the database total (or absent).
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { Load, describeStats } from '../support/load.js'
-import { liveServiceForFile } from '../support/service.js'
-import { visitCounts } from '../helpers/app.js'
+import { Load, describeStats, liveServiceForFile, visitCounts } from '../helpers/index.js'
 
 // A hung test fails instead of holding up the run.
 const LIMIT_MS = 120_000

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url'
 import { parse } from 'yaml'
 import { Ajv2019 } from 'ajv/dist/2019.js'
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 const read = (rel: string): string => readFileSync(ROOT + rel, 'utf8')
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json }
@@ -69,7 +69,7 @@ function environment(name: string): Record<string, string> {
 }
 
 test('compose.yaml and compose.override.yaml are valid against the Compose schema (as docker-compose 1.29 ships it)', () => {
-  const schema = JSON.parse(read('web/test/fixtures/compose-spec.json')) as Record<string, unknown>
+  const schema = JSON.parse(read('web/test/compose/fixtures/compose-spec.json')) as Record<string, unknown>
   // The file declares draft 2019-09 under its old http URI and carries draft-04
   // `id` annotations; Ajv2019 knows the draft, so drop the URI and those ids.
   delete schema.$schema

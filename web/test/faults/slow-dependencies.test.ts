@@ -7,10 +7,21 @@ import assert from 'node:assert/strict'
 import { readdirSync, readFileSync } from 'node:fs'
 import { fork } from 'node:child_process'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { PgServer, RedisServer, serviceEnv } from '../helpers/harness.js'
-import { Load, describeStats, type Outcome, type RequestSpec, stopAllLoads } from '../support/load.js'
-import { eventually, spawnService, type ServiceProcess } from '../support/service.js'
-import { call } from '../helpers/app.js'
+import {
+  PgServer,
+  RedisServer,
+  serviceEnv,
+  Load,
+  describeStats,
+  type Outcome,
+  type RequestSpec,
+  stopAllLoads,
+  eventually,
+  spawnService,
+  type ServiceProcess,
+  call,
+  LIVEZ_PROBE
+} from '../helpers/index.js'
 
 // A hung test fails instead of holding up the run.
 const LIMIT_MS = 120_000
@@ -76,9 +87,9 @@ function thawPostgres(): void {
   frozenPg = []
 }
 
-/** Polls /livez every 50 ms from a process of its own (test/support/livez-probe.mjs). */
+/** Polls /livez every 50 ms from a process of its own (test/helpers/livez-probe.mjs). */
 function livezProbe(): { stop(): Promise<number[]>; kill(): void } {
-  const child = fork(new URL('../support/livez-probe.mjs', import.meta.url).pathname, [service.url], {
+  const child = fork(LIVEZ_PROBE, [service.url], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc']
   })
   // Never let a forgotten probe keep the test process alive.

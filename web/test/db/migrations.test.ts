@@ -1,0 +1,77 @@
+// Migrations: applied once under an advisory lock, all-or-nothing, and `npm run migrate`'s exit codes.
+import { after, before, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { pino } from 'pino'
+import pg from 'pg'
+import { migrate } from '../../src/db/migrate.js'
+import { PgServer, RedisServer, freePort, runScript } from '../helpers/index.js'
+
+const silent = pino({ level: 'silent' })
+
+let pgServer: PgServer
+let redisServer: RedisServer
+before(async () => {
+  ;[pgServer, redisServer] = await Promise.all([PgServer.start(), RedisServer.start()])
+})
+after(async () => {
+  await Promise.all([pgServer.destroy(), redisServer.destroy()])
+})
+
+async function freshDatabase(name: string): Promise<string> {
+  await pgServer.query(`CREATE DATABASE ${name}`)
+  return pgServer.url.replace(/\/postgres$/, `/${name}`)
+}
+
+test('replicas starting together apply each migration exactly once (advisory lock)', async () => {
+  const url = await freshDatabase('replicas')
+  const pools = Array.from({ length: 4 }, () => new pg.Pool({ connectionString: url, max: 2 }))
+  try {
+    const applied = await Promise.all(pools.map((pool) => migrate(pool, silent)))
+    assert.equal(applied.flat().length, 2, `applied: ${JSON.stringify(applied)}`)
+    const [{ n }] = await pgServer
+      .query<{ n: number }>('SELECT count(*)::int AS n FROM pgmigrations', [])
+      .catch(() => [{ n: -1 }])
+    assert.equal(n, -1) // the default database was not touched
+    const client = new pg.Client({ connectionString: url })
+    await client.connect()
+    const { rows } = await client.query<{ users: number; runs: number }>(
+      'SELECT (SELECT count(*)::int FROM users) AS users, (SELECT count(*)::int FROM pgmigrations) AS runs'
+    )
+    await client.end()
+    assert.deepEqual(rows[0], { users: 10, runs: 2 })
+  } finally {
+    await Promise.all(pools.map((pool) => pool.end()))
+  }
+})
+
+test('a failing migration rolls back and reports the failure', async () => {
+  const url = await freshDatabase('broken')
+  const dir = mkdtempSync(join(tmpdir(), 'wdc-migrations-'))
+  writeFileSync(join(dir, '1_ok.sql'), '-- Up Migration\nCREATE TABLE fine (id int);\n')
+  writeFileSync(join(dir, '2_broken.sql'), '-- Up Migration\nCREATE TABLE nope (id int;\n')
+  const pool = new pg.Pool({ connectionString: url })
+  try {
+    await assert.rejects(migrate(pool, silent, dir))
+    const { rows } = await pool.query<{ t: string | null }>("SELECT to_regclass('fine')::text AS t")
+    assert.equal(rows[0]?.t, null, 'the whole run is one transaction')
+  } finally {
+    await pool.end()
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test('npm run migrate: exit 0 when up to date, non-zero when the database is unreachable', async () => {
+  const ok = await runScript('src/cli/migrate.ts', { DATABASE_URL: pgServer.url, LOG_LEVEL: 'silent' })
+  assert.equal(ok.code, 0, ok.stderr)
+  const port = await freePort()
+  const down = await runScript('src/cli/migrate.ts', {
+    DATABASE_URL: `postgresql://postgres@127.0.0.1:${port}/postgres`,
+    STARTUP_TIMEOUT_S: '1',
+    LOG_LEVEL: 'silent'
+  })
+  assert.equal(down.code, 1)
+  assert.match(down.stderr, /migration failed: PostgreSQL still unreachable after 1 s/)
+})
