@@ -56,7 +56,7 @@ export async function buildApp({ config, pool, redis, logger }: AppDeps): Promis
     bodyLimit: BODY_LIMIT,
     // Cache keys may be 200 characters, percent-encoded up to three times longer.
     routerOptions: { maxParamLength: 1000 },
-    trustProxy: false,
+    trustProxy: config.trustProxy,
     genReqId: (req) => {
       const given = req.headers['x-request-id']
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
