@@ -9,7 +9,10 @@ import { ConfigError, loadConfig } from '../src/config.js'
 import { pino } from 'pino'
 import { createRedis } from '../src/cache/redis.js'
 import { startStack, call, type TestStack } from './helpers/app.js'
-import { RedisServer } from './helpers/harness.js'
+import { RedisServer, freePort } from './helpers/harness.js'
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { readFileSync } from 'node:fs'
 
 const post = (stack: TestStack, forwardedFor: string, key: string) =>
   call(stack.url, '/cache', { method: 'POST', json: { key, value: 1 }, headers: { 'x-forwarded-for': forwardedFor } })
@@ -145,5 +148,41 @@ describe('passwords from files (PGPASSWORD_FILE, REDIS_PASSWORD_FILE)', () => {
     } finally {
       await redisServer.destroy()
     }
+  })
+
+  test('cache/start.sh: Redis takes its password from REDIS_PASSWORD_FILE, kept off its command line', async () => {
+    const script = new URL('../../cache/start.sh', import.meta.url).pathname
+    const port = await freePort()
+    const args = [script, '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']
+    const env = { PATH: process.env.PATH ?? '', REDIS_PASSWORD_FILE: secret('cache', 'c@che "pass"\\x\n') }
+    const child = spawn('sh', args, { env, cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] })
+    const redis = createRedis(
+      { host: '127.0.0.1', port, username: undefined, password: 'c@che "pass"\\x', db: 0, tls: false },
+      1000,
+      pino({ level: 'silent' })
+    )
+    try {
+      let pong = ''
+      for (let i = 0; i < 50 && pong !== 'PONG'; i++) {
+        pong = await redis.ping().catch(async () => {
+          await new Promise((r) => setTimeout(r, 100))
+          return ''
+        })
+      }
+      assert.equal(pong, 'PONG')
+      const cmdline = readFileSync(`/proc/${child.pid}/cmdline`, 'utf8')
+      assert.match(cmdline, /redis-server/)
+      assert.doesNotMatch(cmdline, /c@che/, 'the password is not on the command line')
+    } finally {
+      redis.disconnect()
+      child.kill('SIGKILL')
+      await once(child, 'exit').catch(() => undefined)
+    }
+    const both = spawn('sh', [script], { env: { ...env, REDIS_PASSWORD: 'x' }, stdio: ['ignore', 'ignore', 'pipe'] })
+    let stderr = ''
+    both.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
+    const [code] = (await once(both, 'exit')) as [number]
+    assert.equal(code, 2)
+    assert.match(stderr, /REDIS_PASSWORD and REDIS_PASSWORD_FILE are both set/)
   })
 })
