@@ -35,6 +35,12 @@ async function hostsSeen(count: number): Promise<Map<string, number>> {
   return seen
 }
 
+/** One command to HAProxy's runtime API, from inside the proxy container (see proxy/haproxy.cfg). */
+async function runtime(command: string): Promise<string> {
+  const script = `exec 3<>/dev/tcp/127.0.0.1/9999 && echo "${command}" >&3 && cat <&3`
+  return (await must(`runtime API: ${command}`, compose(['exec', '-T', 'proxy', 'bash', '-c', script], 30_000))).stdout
+}
+
 async function countsInPostgres(): Promise<{ total: number; logged: number }> {
   const sql =
     "SELECT coalesce((SELECT total FROM visit_counter WHERE label = 'homepage'), 0), (SELECT count(*) FROM visits WHERE label = 'homepage')"
@@ -112,6 +118,25 @@ export async function checkScale(): Promise<void> {
         `${host} is not one of the containers ${ids.join(', ')}`
       )
     return `all in rotation ${((Date.now() - t) / 1000).toFixed(1)}s after start; 60 requests: ${[...seen.values()].join('/')}`
+  })
+
+  await report.check("the proxy's runtime API drains one replica out of rotation and back", async () => {
+    const state = await runtime('show servers state web')
+    // Columns: be_id be_name srv_id srv_name srv_addr srv_op_state (2 = running) ...
+    const running = state
+      .split('\n')
+      .map((line) => line.split(' '))
+      .filter((f) => f[1] === 'web' && f[5] === '2')
+    expect(running.length === REPLICAS, `running servers: ${running.length}\n${state}`)
+    const name = running[0]?.[3] ?? ''
+    await runtime(`set server web/${name} state drain`)
+    const drained = await hostsSeen(REPLICAS * 4)
+    await runtime(`set server web/${name} state ready`)
+    expect(drained.size === REPLICAS - 1, `while ${name} drains, answering: ${[...drained.keys()].join(', ')}`)
+    await waitUntil('the drained replica back in rotation', 30_000, async () =>
+      (await hostsSeen(REPLICAS * 4)).size === REPLICAS ? true : undefined
+    )
+    return `${name} drained: ${REPLICAS * 4} requests over ${drained.size} replicas; back after "state ready"`
   })
 
   await report.check('X-Request-Id: the client’s kept through the proxy, one made when absent', async () => {
