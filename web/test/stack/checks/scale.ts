@@ -148,6 +148,22 @@ export async function checkScale(): Promise<void> {
     return `kept stack-test-42; made ${id}`
   })
 
+  await report.check(
+    'a forged X-Forwarded-For does not reach the service: it logs the address the proxy saw',
+    async () => {
+      const id = `xff-probe-${Date.now()}`
+      const r = await http('/visits', { headers: { 'x-request-id': id, 'x-forwarded-for': '203.0.113.9' } })
+      expect(r.status === 200, `GET /visits: ${r.status}`)
+      const line = await waitUntil('the request in the web logs', 20_000, async () => {
+        const logs = await compose(['logs', '--no-color', 'web'], 30_000)
+        return logs.stdout.split('\n').find((l) => l.includes(id) && l.includes('remoteAddress'))
+      })
+      const address = /"remoteAddress":"([^"]+)"/.exec(line)?.[1] ?? ''
+      expect(address !== '' && address !== '203.0.113.9', `the service saw ${address || 'no address'}: ${line}`)
+      return `the service logged ${address}, not the forged 203.0.113.9`
+    }
+  )
+
   await report.check('visits counted through the proxy over all replicas are exact in PostgreSQL', async () => {
     const before = await countsInPostgres()
     const visits = await load('/', 8, () => false, 50)
