@@ -2,11 +2,11 @@
 // through the proxy reach every replica, visits counted through it are exact in PostgreSQL, and
 // killing a replica under load fails next to no idempotent request (the proxy retries them).
 import { report } from '../lib/report.js'
-import { expect, get } from '../lib/json.js'
+import { expect, get, isRecord } from '../lib/json.js'
 import { must, sleep, waitUntil } from '../lib/process.js'
 import { http, url } from '../http.js'
 import { docker } from '../engine.js'
-import { compose, inspect, PROJECT_LABEL, STAND_IN_PREFIX } from '../stack.js'
+import { compose, containerOf, inspect, PROJECT_LABEL, STAND_IN_PREFIX } from '../stack.js'
 
 const REPLICAS = 3
 /** The stand-ins ./run.sh --offline built: compose needs their names to start more replicas. */
@@ -160,7 +160,11 @@ export async function checkScale(): Promise<void> {
       })
       const address = /"remoteAddress":"([^"]+)"/.exec(line)?.[1] ?? ''
       expect(address !== '' && address !== '203.0.113.9', `the service saw ${address || 'no address'}: ${line}`)
-      return `the service logged ${address}, not the forged 203.0.113.9`
+      // Nor the proxy's own address: TRUST_PROXY made the service take the client's from the header.
+      const networks = get(await inspect(await containerOf('proxy')), 'NetworkSettings', 'Networks')
+      const proxyAddresses = Object.values(isRecord(networks) ? networks : {}).map((n) => get(n, 'IPAddress'))
+      expect(!proxyAddresses.includes(address), `the service saw the proxy (${address}), not the client`)
+      return `the service logged the client ${address}, not the forged 203.0.113.9 nor the proxy ${proxyAddresses.join('/')}`
     }
   )
 
