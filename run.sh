@@ -40,7 +40,7 @@ for arg in "$@"; do
 done
 
 timeout_s=${RUN_TIMEOUT_S:-180}
-services=(db cache web)
+services=(db cache web proxy)
 # compose.yaml alone is the production shape; Compose would add compose.override.yaml by itself.
 files=(-f compose.yaml)
 [ "$dev" = 0 ] || files+=(-f compose.override.yaml)
@@ -91,8 +91,8 @@ fi
 echo "==> Using: ${compose[*]} (Docker engine $server)"
 
 # ---- images: every image the stack runs or builds on, present or pulled -----------------------
-# The images compose.yaml resolves to (.env and the shell's POSTGRES_IMAGE, REDIS_IMAGE, NODE_IMAGE
-# included): each service's image: and web's NODE_IMAGE build argument.
+# The images compose.yaml resolves to (.env and the shell's POSTGRES_IMAGE, REDIS_IMAGE, PROXY_IMAGE,
+# NODE_IMAGE included): each service's image: and web's NODE_IMAGE build argument.
 stack_images() {
   "${compose[@]}" config | sed -n -e 's/^ *image: *//p' -e 's/^ *NODE_IMAGE: *//p' | tr -d "\"'" | sort -u
 }
@@ -112,7 +112,7 @@ if [ "$offline" = 1 ]; then
     exit 5
   fi
   while IFS='=' read -r name value; do
-    case "$name" in POSTGRES_IMAGE | REDIS_IMAGE | NODE_IMAGE) export "$name=$value" ;; esac
+    case "$name" in POSTGRES_IMAGE | REDIS_IMAGE | PROXY_IMAGE | NODE_IMAGE) export "$name=$value" ;; esac
   done <"$built"
   echo "==> Stand-ins for this run (the same lines in .env make them the default):"
   sed 's/^/        /' "$built"
@@ -137,7 +137,7 @@ for image in "${images[@]}"; do
 run.sh: Docker could not pull $image, so the stack cannot start.
         (docker pull: $cause)
         This machine cannot reach that image registry, or the registry refused. Ways out: name
-        images you can reach in .env (POSTGRES_IMAGE, REDIS_IMAGE, NODE_IMAGE: a mirror's copies,
+        images you can reach in .env (POSTGRES_IMAGE, REDIS_IMAGE, PROXY_IMAGE, NODE_IMAGE: a mirror's copies,
         or images already on this machine); or give the engine a registry mirror
         ("registry-mirrors" in /etc/docker/daemon.json); or run ./run.sh --offline, which builds
         local stand-ins from Debian packages (needs debootstrap and root) and starts the stack
@@ -228,7 +228,7 @@ while :; do
   sleep 2
 done
 
-port=$("${compose[@]}" port web 8000 2>/dev/null | tail -n 1 | sed 's/.*://')
+port=$("${compose[@]}" port proxy 8000 2>/dev/null | tail -n 1 | sed 's/.*://')
 port=${port:-8000}
 base="http://localhost:${port}"
 plain=${compose[0]}
@@ -242,6 +242,7 @@ cat <<URLS
     API docs: ${base}/docs
     Metrics:  ${base}/metrics
     Logs:     ${plain} logs -f web
+    Scale:    ${plain} -f compose.yaml up -d --scale web=3   (the proxy balances over the replicas)
     Stop:     ${plain} down      (add -v, or run ./run.sh --reset, to delete the data)
 URLS
 if [ "$dev" = 1 ]; then

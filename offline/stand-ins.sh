@@ -3,20 +3,23 @@
 # registry. This is the one recipe: `./run.sh --offline` uses it, and so does the stack test
 # (through run.sh).
 #
-#   offline/stand-ins.sh build IMAGE...   e.g. postgres:17.6-bookworm redis:7.4.5-bookworm node:22.23-bookworm-slim
+#   offline/stand-ins.sh build IMAGE...   e.g. postgres:17.6-bookworm redis:7.4.5-bookworm haproxy:3.0-bookworm
+#                                         node:22.23-bookworm-slim
 #   offline/stand-ins.sh note IMAGE...    one line naming the stand-ins among IMAGE... and their real versions
 #
-# build: for each official image, a stand-in (postgres and redis from Debian bookworm's packages,
+# build: for each official image, a stand-in (postgres, redis, haproxy from Debian bookworm's packages,
 # node from the Node.js release of the official tag's minor, taken from the npm registry), all on
 # one Debian base made with debootstrap. It prints on stdout what compose.yaml reads, one
-# NAME=value a line (POSTGRES_IMAGE=..., REDIS_IMAGE=..., NODE_IMAGE=...); progress goes to stderr.
+# NAME=value a line (POSTGRES_IMAGE=..., REDIS_IMAGE=..., PROXY_IMAGE=..., NODE_IMAGE=...); progress
+# goes to stderr.
 # Needs docker, debootstrap (as root, or through sudo) and npm.
 #
 # note: prints nothing when no IMAGE is a stand-in; the service shows the line (STACK_IMAGE_NOTE).
 #
 # Every stand-in carries the label org.web-db-cache.stand-in=<the image it stands in for>.
 # Environment: DOCKER (the client, default docker); STAND_IN_PREFIX (default web-db-cache-stand-in)
-# names the images: PREFIX/debian, PREFIX/postgres, PREFIX/redis, PREFIX/node, all tagged bookworm.
+# names the images: PREFIX/debian, PREFIX/postgres, PREFIX/redis, PREFIX/haproxy, PREFIX/node, all
+# tagged bookworm.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -126,6 +129,10 @@ cmd_build() {
         build redis "$official" "$here/redis"
         echo "REDIS_IMAGE=$prefix/redis:bookworm"
         ;;
+      haproxy)
+        build haproxy "$official" "$here/haproxy"
+        echo "PROXY_IMAGE=$prefix/haproxy:bookworm"
+        ;;
       node)
         # Fetching Node.js takes a while: keep a node stand-in already made for the same image.
         if [ "$(stands_in_for "$prefix/node:bookworm")" = "$official" ]; then
@@ -141,14 +148,14 @@ cmd_build() {
   done
 }
 
-# Runs PROGRAM --version in an image and prints the first version number it says.
-version_in() { # version_in IMAGE PROGRAM
-  "$docker" run --rm --network none --entrypoint "$2" "$1" --version 2>/dev/null |
+# Runs PROGRAM --version (or FLAG) in an image and prints the first version number it says.
+version_in() { # version_in IMAGE PROGRAM [FLAG]
+  "$docker" run --rm --network none --entrypoint "$2" "$1" "${3:---version}" 2>/dev/null |
     grep -oE '[0-9]+\.[0-9]+(\.[0-9]+)?' | head -n 1
 }
 
 cmd_note() {
-  local image official pg="" redis="" node=""
+  local image official pg="" redis="" node="" proxy=""
   for image in "$@"; do
     official=$(stands_in_for "$image")
     case "$official" in
@@ -156,9 +163,10 @@ cmd_note() {
       postgres* | */postgres*) pg="PostgreSQL $(version_in "$image" postgres) (for $official), " ;;
       redis* | */redis*) redis="Redis $(version_in "$image" redis-server) (for $official), " ;;
       node* | */node*) node="Node.js $(version_in "$image" node) (for $official), " ;;
+      haproxy* | */haproxy*) proxy="HAProxy $(version_in "$image" haproxy -v) (for $official), " ;;
     esac
   done
-  local parts="$pg$redis$node"
+  local parts="$pg$redis$node$proxy"
   [ -z "$parts" ] || echo "stand-in images built by ./run.sh --offline, not the official ones: ${parts%, }"
 }
 

@@ -40,7 +40,10 @@ const VERSION = (JSON.parse(readFileSync(PACKAGE_JSON, 'utf8')) as { version: st
 export async function buildApp(deps: AppDeps): Promise<App> {
   const { config, logger } = deps
   const headers = await computeSecurityHeaders()
-  const app = Fastify({ loggerInstance: logger, ...requestOptions(headers) }).withTypeProvider<TypeBoxTypeProvider>()
+  const app = Fastify({
+    loggerInstance: logger,
+    ...requestOptions(headers, config.trustProxy)
+  }).withTypeProvider<TypeBoxTypeProvider>()
 
   const metrics = createMetrics()
   const context: RouteContext = { config, metrics, ...createServices(deps, metrics) }

@@ -1,3 +1,6 @@
+import { readSecret } from './config/secrets.js'
+import { readTrustProxy } from './config/trust-proxy.js'
+
 /** Everything the service reads from its environment, parsed and checked once at start. */
 export interface Config {
   host: string
@@ -20,6 +23,8 @@ export interface Config {
   dependencyTimeoutMs: number
   /** Whether to run migrations on start (replicas may leave it to one job). */
   migrateOnStart: boolean
+  /** Peers (the proxy) whose X-Forwarded-For gives the client's address; false trusts none. */
+  trustProxy: string[] | false
 }
 
 export interface DatabaseConfig {
@@ -46,6 +51,8 @@ export class ConfigError extends Error {
 }
 
 type Env = Record<string, string | undefined>
+
+const configError = (message: string): ConfigError => new ConfigError(message)
 
 function readInt(env: Env, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name]
@@ -94,11 +101,14 @@ function parseDatabase(env: Env): DatabaseConfig {
   if (databaseUrl !== undefined) {
     const url = parseUrl('DATABASE_URL', databaseUrl, ['postgres:', 'postgresql:'])
     const sslmode = url.searchParams.get('sslmode')
+    const fromFile = readSecret({ PGPASSWORD_FILE: env.PGPASSWORD_FILE }, 'PGPASSWORD', configError)
+    if (url.password !== '' && fromFile !== undefined)
+      throw new ConfigError('DATABASE_URL has a password and PGPASSWORD_FILE is set: use one of them')
     return {
       host: decodeURIComponent(url.hostname) || 'db',
       port: url.port === '' ? 5432 : Number(url.port),
       user: decodeURIComponent(url.username) || 'postgres',
-      password: url.password === '' ? undefined : decodeURIComponent(url.password),
+      password: url.password === '' ? fromFile : decodeURIComponent(url.password),
       database: decodeURIComponent(url.pathname.replace(/^\//, '')) || 'postgres',
       ssl: sslmode !== null && sslmode !== 'disable',
       poolMax
@@ -108,7 +118,7 @@ function parseDatabase(env: Env): DatabaseConfig {
     host: readString(env, 'PGHOST', 'db'),
     port: readInt(env, 'PGPORT', 5432, 1, 65535),
     user: readString(env, 'PGUSER', 'postgres'),
-    password: optional(env, 'PGPASSWORD'),
+    password: readSecret(env, 'PGPASSWORD', configError),
     database: readString(env, 'PGDATABASE', 'postgres'),
     ssl: (optional(env, 'PGSSLMODE') ?? 'disable') !== 'disable',
     poolMax
@@ -120,12 +130,15 @@ function parseRedis(env: Env): RedisConfig {
   if (redisUrl !== undefined) {
     const url = parseUrl('REDIS_URL', redisUrl, ['redis:', 'rediss:'])
     const dbPath = url.pathname.replace(/^\//, '')
+    const fromFile = readSecret({ REDIS_PASSWORD_FILE: env.REDIS_PASSWORD_FILE }, 'REDIS_PASSWORD', configError)
+    if (url.password !== '' && fromFile !== undefined)
+      throw new ConfigError('REDIS_URL has a password and REDIS_PASSWORD_FILE is set: use one of them')
     if (dbPath !== '' && !/^\d+$/.test(dbPath)) throw new ConfigError('REDIS_URL database (path) must be a number')
     return {
       host: url.hostname || 'cache',
       port: url.port === '' ? 6379 : Number(url.port),
       username: url.username === '' ? undefined : decodeURIComponent(url.username),
-      password: url.password === '' ? undefined : decodeURIComponent(url.password),
+      password: url.password === '' ? fromFile : decodeURIComponent(url.password),
       db: dbPath === '' ? 0 : Number(dbPath),
       tls: url.protocol === 'rediss:'
     }
@@ -134,7 +147,7 @@ function parseRedis(env: Env): RedisConfig {
     host: readString(env, 'REDIS_HOST', 'cache'),
     port: readInt(env, 'REDIS_PORT', 6379, 1, 65535),
     username: optional(env, 'REDIS_USERNAME'),
-    password: optional(env, 'REDIS_PASSWORD'),
+    password: readSecret(env, 'REDIS_PASSWORD', configError),
     db: readInt(env, 'REDIS_DB', 0, 0, 15),
     tls: readBool(env, 'REDIS_TLS', false)
   }
@@ -165,7 +178,8 @@ export function loadConfig(env: Env = process.env): Config {
       .map((s) => s.trim())
       .filter(Boolean),
     dependencyTimeoutMs: readInt(env, 'DEPENDENCY_TIMEOUT_MS', 2000, 50, 60000),
-    migrateOnStart: readBool(env, 'MIGRATE_ON_START', true)
+    migrateOnStart: readBool(env, 'MIGRATE_ON_START', true),
+    trustProxy: readTrustProxy(env, configError)
   }
 }
 

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os'
 import { Type } from 'typebox'
 import { HealthBody } from '../schemas/health.js'
 import type { App, RouteContext } from './route-context.js'
@@ -21,7 +22,11 @@ export function healthRoutes(app: App, { health, metrics }: RouteContext, versio
       const { hits, misses } = metrics.cacheTotals
       return reply.code(status === 'healthy' ? 200 : 503).send({
         status,
-        services: { web: { status: 'up' as const, version, uptime_s: Math.round(process.uptime()) }, db, cache },
+        services: {
+          web: { status: 'up' as const, version, uptime_s: Math.round(process.uptime()), host: hostname() },
+          db,
+          cache
+        },
         cache_stats: {
           hits,
           misses,

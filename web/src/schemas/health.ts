@@ -10,7 +10,12 @@ export const ServiceCheck = Type.Object({
 export const HealthBody = Type.Object({
   status: Type.Union([Type.Literal('healthy'), Type.Literal('degraded'), Type.Literal('unhealthy')]),
   services: Type.Object({
-    web: Type.Object({ status: Type.Literal('up'), version: Type.String(), uptime_s: Type.Number() }),
+    web: Type.Object({
+      status: Type.Literal('up'),
+      version: Type.String(),
+      uptime_s: Type.Number(),
+      host: Type.String({ description: 'the replica that answered (its container id under Docker)' })
+    }),
     db: ServiceCheck,
     cache: ServiceCheck
   }),

@@ -38,7 +38,7 @@ const composeText = read('compose.yaml')
 const compose = obj(parse(composeText) as Json, 'compose.yaml')
 const services = obj(compose.services, 'services')
 const service = (name: string): Obj => obj(services[name], `services.${name}`)
-const NAMES = ['db', 'cache', 'web']
+const NAMES = ['db', 'cache', 'web', 'proxy']
 const overrideText = read('compose.override.yaml')
 const override = obj(parse(overrideText) as Json, 'compose.override.yaml')
 
@@ -109,7 +109,7 @@ test('compose.yaml avoids what docker-compose 1.29 does not accept', () => {
   }
 })
 
-test('the stack has exactly web, db and cache, each with a real health check', () => {
+test('the stack has exactly web, db, cache and proxy, each with a real health check', () => {
   assert.deepEqual(Object.keys(services).sort(), [...NAMES].sort())
   for (const name of NAMES) {
     const hc = obj(service(name).healthcheck, `${name}.healthcheck`)
@@ -133,6 +133,7 @@ test('the stack has exactly web, db and cache, each with a real health check', (
   const web = healthTest('web')
   assert.match(web, /\/livez/)
   assert.match(web, /^CMD node /, 'web check uses node, which the image has')
+  assert.match(healthTest('proxy'), /\/proxyz/, "proxy check asks HAProxy's monitor URI")
 })
 
 test('web waits until db and cache are healthy', () => {
@@ -143,14 +144,14 @@ test('web waits until db and cache are healthy', () => {
   }
 })
 
-test('only web publishes a port, and db and cache live on the internal network only', () => {
-  assert.deepEqual(list(service('web').ports, 'web.ports'), ['${WEB_PORT:-8000}:8000'])
-  for (const name of ['db', 'cache']) {
+test('only the proxy publishes a port, and db, cache and web live on the internal network only', () => {
+  assert.deepEqual(list(service('proxy').ports, 'proxy.ports'), ['${WEB_PORT:-8000}:8000'])
+  for (const name of ['db', 'cache', 'web']) {
     assert.equal(service(name).ports, undefined, `${name} publishes no port`)
     assert.equal(service(name).network_mode, undefined)
     assert.deepEqual(list(service(name).networks, `${name}.networks`), ['backend'])
   }
-  assert.deepEqual(list(service('web').networks, 'web.networks').map(String).sort(), ['backend', 'frontend'])
+  assert.deepEqual(list(service('proxy').networks, 'proxy.networks').map(String).sort(), ['backend', 'frontend'])
   const networks = obj(compose.networks, 'networks')
   assert.equal(obj(networks.backend, 'networks.backend').internal, true, 'backend is internal: true')
   assert.notEqual(obj(networks.frontend ?? {}, 'networks.frontend').internal, true)
@@ -318,7 +319,7 @@ test('run.sh: checks the engine by its answer, pulls with ways out, --reset, --o
 
 test('compose.override.yaml: db and cache on loopback only, web reloads from read-only sources', () => {
   const services = obj(override.services, 'override services')
-  assert.deepEqual(Object.keys(services).sort(), [...NAMES].sort())
+  assert.deepEqual(Object.keys(services).sort(), ['cache', 'db', 'web'])
   for (const [name, port] of [
     ['db', '5432'],
     ['cache', '6379']
@@ -343,7 +344,7 @@ test('compose.override.yaml: db and cache on loopback only, web reloads from rea
     mounts.every((m) => m.endsWith(':ro')),
     'sources are mounted read-only'
   )
-  assert.equal(web.ports, undefined, "web keeps compose.yaml's port")
+  assert.equal(web.ports, undefined, 'web publishes no port: the proxy is the way in')
   assert.doesNotMatch(overrideText, /PASSWORD|TOKEN|SECRET/, 'no secret in the override')
 })
 

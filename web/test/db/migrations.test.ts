@@ -47,6 +47,53 @@ test('replicas starting together apply each migration exactly once (advisory loc
   }
 })
 
+test('five migrators at once, one slow migration: each applied exactly once, none failing', async () => {
+  const url = await freshDatabase('slow_replicas')
+  const dir = mkdtempSync(join(tmpdir(), 'wdc-migrations-'))
+  // Neither statement can run twice: without the lock, a second migrator would fail or double the row.
+  writeFileSync(join(dir, '1_table.sql'), '-- Up Migration\nCREATE TABLE once (n int);\nSELECT pg_sleep(0.5);\n')
+  writeFileSync(join(dir, '2_row.sql'), '-- Up Migration\nINSERT INTO once VALUES (1);\n')
+  const pools = Array.from({ length: 5 }, () => new pg.Pool({ connectionString: url, max: 1 }))
+  try {
+    const results = await Promise.allSettled(pools.map((pool) => migrate(pool, silent, dir)))
+    assert.deepEqual(
+      results.map((r) => r.status),
+      Array(5).fill('fulfilled')
+    )
+    const applied = results.flatMap((r) => (r.status === 'fulfilled' ? r.value : []))
+    assert.deepEqual(applied.sort(), ['1_table', '2_row'])
+    const { rows } = await pools[0]!.query<{ n: number; runs: number }>(
+      'SELECT (SELECT count(*)::int FROM once) AS n, (SELECT count(*)::int FROM pgmigrations) AS runs'
+    )
+    assert.deepEqual(rows[0], { n: 1, runs: 2 })
+  } finally {
+    await Promise.all(pools.map((pool) => pool.end()))
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test('npm run migrate in four processes at once on an empty database: all exit 0, each migration once', async () => {
+  const url = await freshDatabase('processes')
+  const runs = await Promise.all(
+    Array.from({ length: 4 }, () => runScript('src/cli/migrate.ts', { DATABASE_URL: url, LOG_LEVEL: 'silent' }, 60_000))
+  )
+  assert.deepEqual(
+    runs.map((r) => r.code),
+    [0, 0, 0, 0],
+    runs.map((r) => r.stderr).join('\n')
+  )
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  const { rows } = await client.query<{ name: string; n: number }>(
+    'SELECT name, count(*)::int AS n FROM pgmigrations GROUP BY name ORDER BY name'
+  )
+  await client.end()
+  assert.deepEqual(
+    rows.map((r) => r.n),
+    [1, 1]
+  )
+})
+
 test('a failing migration rolls back and reports the failure', async () => {
   const url = await freshDatabase('broken')
   const dir = mkdtempSync(join(tmpdir(), 'wdc-migrations-'))

@@ -23,6 +23,7 @@ import { checkHardening } from './checks/hardening.js'
 import { checkRedisAndLimits } from './checks/redis-and-limits.js'
 import { checkPersistence } from './checks/persistence.js'
 import { checkCacheOutage, checkStopWeb } from './checks/outage.js'
+import { checkScale } from './checks/scale.js'
 
 const TOTAL_TIMEOUT_MS = Number(process.env.STACK_TEST_TIMEOUT_S ?? 1200) * 1000
 const log = (msg: string): void => report.log(msg)
@@ -53,6 +54,7 @@ async function main(): Promise<void> {
   await checkPersistence()
   await checkCacheOutage()
   await report.check('compose stop web takes under 10 s (signals reach node)', checkStopWeb)
+  await checkScale()
 }
 
 let finished = false

@@ -10,9 +10,10 @@ import { run, must, describeFailure, type RunResult } from './lib/process.js'
 import { isRecord } from './lib/json.js'
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
-export const PROJECT = 'wdcstacktest'
+/** STACK_TEST_PROJECT lets two runs share one engine without touching each other's things. */
+export const PROJECT = process.env.STACK_TEST_PROJECT ?? 'wdcstacktest'
 /** Names the stand-in images ./run.sh --offline builds for the test (offline/stand-ins.sh). */
-export const STAND_IN_PREFIX = 'wdcstacktest-stand-in'
+export const STAND_IN_PREFIX = `${PROJECT}-stand-in`
 export const PROJECT_LABEL = `label=com.docker.compose.project=${PROJECT}`
 
 export const stack = { workdir: '', port: 0 }

@@ -8,12 +8,16 @@ export const BODY_LIMIT = 1024 * 1024
 const REQUEST_ID = /^[\w.:-]{1,64}$/
 
 /** Fastify's server options: limits, request ids, and the errors raised before any hook runs. */
-export function requestOptions(securityHeaders: Record<string, string>): FastifyHttpOptions<Server> {
+export function requestOptions(
+  securityHeaders: Record<string, string>,
+  trustProxy: string[] | false
+): FastifyHttpOptions<Server> {
   return {
     bodyLimit: BODY_LIMIT,
     // Cache keys may be 200 characters, percent-encoded up to three times longer.
     routerOptions: { maxParamLength: 1000 },
-    trustProxy: false,
+    // Only the listed peers (the proxy) may tell the client's address in X-Forwarded-For.
+    trustProxy,
     genReqId: (req) => {
       const given = req.headers['x-request-id']
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
