@@ -30,6 +30,8 @@ import { probeRoutes } from './routes/probes.js'
 import { keyValueRoutes } from './routes/key-value.js'
 import { userRoutes } from './routes/users.js'
 import { healthRoutes } from './routes/health.js'
+import { limitedServer } from './http/connection-limits.js'
+import { loadShedding } from './plugins/external/under-pressure.js'
 
 export interface AppDeps {
   config: Config
@@ -70,7 +72,8 @@ export async function buildApp({ config, pool, redis, logger }: AppDeps): Promis
     },
     clientErrorHandler,
     // Each request's child logger is made only when the request logs something.
-    childLoggerFactory: lazyChildLogger
+    childLoggerFactory: lazyChildLogger,
+    serverFactory: limitedServer(config)
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   app.setValidatorCompiler(validatorCompiler())
@@ -149,6 +152,7 @@ export async function buildApp({ config, pool, redis, logger }: AppDeps): Promis
     })
   }
 
+  await loadShedding(app, config.pressure)
   if (config.corsOrigins.length > 0) await app.register(cors, { origin: config.corsOrigins })
   if (config.rateLimitMax > 0) {
     await app.register(rateLimit, {

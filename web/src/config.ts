@@ -22,6 +22,12 @@ export interface Config {
   dependencyTimeoutMs: number
   /** Whether to run migrations on start (replicas may leave it to one job). */
   migrateOnStart: boolean
+  /** Requests of one connection worked on at once; pipelined ones beyond wait unread. */
+  maxInFlightPerConnection: number
+  /** Longest time to receive one whole request (headers and body); then 408. */
+  requestTimeoutMs: number
+  /** Process-wide load shedding thresholds (0 turns one off). */
+  pressure: { maxEventLoopDelayMs: number; maxHeapUsedMb: number; maxRssMb: number }
 }
 
 export interface DatabaseConfig {
@@ -167,7 +173,14 @@ export function loadConfig(env: Env = process.env): Config {
       .map((s) => s.trim())
       .filter(Boolean),
     dependencyTimeoutMs: readInt(env, 'DEPENDENCY_TIMEOUT_MS', 2000, 50, 60000),
-    migrateOnStart: readBool(env, 'MIGRATE_ON_START', true)
+    migrateOnStart: readBool(env, 'MIGRATE_ON_START', true),
+    maxInFlightPerConnection: readInt(env, 'MAX_IN_FLIGHT_PER_CONNECTION', 4, 1, 100),
+    requestTimeoutMs: readInt(env, 'REQUEST_TIMEOUT_MS', 30_000, 1000, 600_000),
+    pressure: {
+      maxEventLoopDelayMs: readInt(env, 'MAX_EVENT_LOOP_DELAY_MS', 1000, 0, 60_000),
+      maxHeapUsedMb: readInt(env, 'MAX_HEAP_USED_MB', 256, 0, 65_536),
+      maxRssMb: readInt(env, 'MAX_RSS_MB', 320, 0, 65_536)
+    }
   }
 }
 
