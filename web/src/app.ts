@@ -24,6 +24,8 @@ import { probeRoutes } from './routes/probes.js'
 import { keyValueRoutes } from './routes/key-value.js'
 import { userRoutes } from './routes/users.js'
 import { healthRoutes } from './routes/health.js'
+import { limitedServer } from './plugins/app/connection-limits.js'
+import { loadShedding } from './plugins/external/under-pressure.js'
 
 export { BODY_LIMIT } from './plugins/app/request-options.js'
 
@@ -42,7 +44,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const headers = await computeSecurityHeaders()
   const app = Fastify({
     loggerInstance: logger,
-    ...requestOptions(headers, config.trustProxy)
+    ...requestOptions(headers, config.trustProxy),
+    serverFactory: limitedServer(config)
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   const metrics = createMetrics()
@@ -59,6 +62,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(securityHeaders, { headers })
   await app.register(metricsHook, { metrics })
   await app.register(auth, { token: config.apiToken })
+  await loadShedding(app, config.pressure)
   await app.register(cors, { origins: config.corsOrigins })
   await app.register(rateLimit, { max: config.rateLimitMax })
   await app.register(swagger, { version: VERSION })

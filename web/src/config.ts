@@ -25,6 +25,12 @@ export interface Config {
   migrateOnStart: boolean
   /** Peers (the proxy) whose X-Forwarded-For gives the client's address; false trusts none. */
   trustProxy: string[] | false
+  /** Requests of one connection worked on at once; pipelined ones beyond wait unread. */
+  maxInFlightPerConnection: number
+  /** Longest time to receive one whole request (headers and body); then 408. */
+  requestTimeoutMs: number
+  /** Process-wide load shedding thresholds (0 turns one off). */
+  pressure: { maxEventLoopDelayMs: number; maxHeapUsedMb: number; maxRssMb: number }
 }
 
 export interface DatabaseConfig {
@@ -179,7 +185,14 @@ export function loadConfig(env: Env = process.env): Config {
       .filter(Boolean),
     dependencyTimeoutMs: readInt(env, 'DEPENDENCY_TIMEOUT_MS', 2000, 50, 60000),
     migrateOnStart: readBool(env, 'MIGRATE_ON_START', true),
-    trustProxy: readTrustProxy(env, configError)
+    trustProxy: readTrustProxy(env, configError),
+    maxInFlightPerConnection: readInt(env, 'MAX_IN_FLIGHT_PER_CONNECTION', 4, 1, 100),
+    requestTimeoutMs: readInt(env, 'REQUEST_TIMEOUT_MS', 30_000, 1000, 600_000),
+    pressure: {
+      maxEventLoopDelayMs: readInt(env, 'MAX_EVENT_LOOP_DELAY_MS', 1000, 0, 60_000),
+      maxHeapUsedMb: readInt(env, 'MAX_HEAP_USED_MB', 256, 0, 65_536),
+      maxRssMb: readInt(env, 'MAX_RSS_MB', 320, 0, 65_536)
+    }
   }
 }
 

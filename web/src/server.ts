@@ -9,6 +9,9 @@ import { createRedis } from './cache/redis.js'
 import { buildApp } from './app.js'
 import { waitFor } from './wait-for-dependency.js'
 import { waitForDatabase } from './db/wait-for-database.js'
+import { closeConnectionsNotBeingAnswered } from './plugins/app/connection-limits.js'
+import { exitOnStartupFailure, listenFailure } from './plugins/app/startup-failures.js'
+import { stopWhenNpmStops } from './plugins/app/parent-watch.js'
 
 /** Shutdown must finish inside the 10 s Docker grants before it sends SIGKILL. */
 export const SHUTDOWN_GRACE_MS = 8000
@@ -33,6 +36,10 @@ async function main(): Promise<void> {
 
   const pool = createPool(config.database, config.dependencyTimeoutMs, log)
   const redis = createRedis(config.redis, config.dependencyTimeoutMs, log)
+  // A command on a client not yet connected fails with ioredis's own words; the connection's error is the cause.
+  let redisCause: unknown
+  redis.on('error', (err) => (redisCause = err))
+  redis.on('ready', () => (redisCause = undefined))
   redis.connect().catch(() => undefined) // ioredis keeps retrying by itself; waitFor reports progress
 
   try {
@@ -42,13 +49,13 @@ async function main(): Promise<void> {
       log.info({ applied }, applied.length > 0 ? 'migrations applied' : 'schema up to date')
     }
   } catch (err) {
-    log.fatal({ reason: err instanceof Error ? err.message : String(err) }, 'cannot start: PostgreSQL is required')
     await pool.end().catch(() => undefined)
     redis.disconnect()
-    process.exit(1)
+    throw err
   }
+  const ping = () => redis.ping().catch((err: unknown) => Promise.reject(redisCause ?? err))
   try {
-    await waitFor('Redis', () => redis.ping(), Math.min(config.startupTimeoutS, 30), log)
+    await waitFor('Redis', ping, Math.min(config.startupTimeoutS, 30), log)
   } catch (err) {
     // Redis only holds copies: start degraded rather than not at all; it is picked up when it appears.
     log.warn({ reason: err instanceof Error ? err.message : String(err) }, 'starting without Redis (degraded)')
@@ -59,13 +66,18 @@ async function main(): Promise<void> {
   closeWithGrace({ delay: SHUTDOWN_GRACE_MS, logger: log }, async ({ signal, err }) => {
     if (err) log.error({ err }, 'shutting down after an unexpected error')
     else log.info({ signal }, 'shutting down: finishing in-flight requests')
+    const closed = closeConnectionsNotBeingAnswered(app.server)
+    if (closed > 0) log.info({ closed }, 'closed idle connections and unfinished uploads')
     await app.close() // stops accepting, waits for requests in flight, commits pending visits
     await pool.end()
     await redis.quit().catch(() => redis.disconnect())
     log.info('stopped cleanly')
   })
 
-  await app.listen({ host: config.host, port: config.port })
+  await app.listen({ host: config.host, port: config.port }).catch((err: unknown) => {
+    throw listenFailure(err, config.host, config.port)
+  })
+  stopWhenNpmStops()
 }
 
-await main()
+await main().catch(exitOnStartupFailure)

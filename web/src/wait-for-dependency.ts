@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyBaseLogger } from 'fastify'
+import { StartupFailure, isRefusal } from './plugins/app/startup-failures.js'
 
 /** A short reason for a failed attempt; the full error may hold addresses or secrets. */
 export function reason(err: unknown): string {
@@ -27,9 +28,12 @@ export async function waitFor(
       if (n > 1) log.info({ attempts: n }, `${name} is reachable`)
       return
     } catch (err) {
+      if (isRefusal(err))
+        throw new StartupFailure('dependencyRefused', `${name} refused us: ${reason(err)}`, { cause: err })
       const delay = Math.min(200 * 2 ** (n - 1), 5000)
       if (Date.now() + delay > deadline) {
-        throw new Error(`${name} still unreachable after ${timeoutS} s (${reason(err)})`, { cause: err })
+        const message = `${name} still unreachable after ${timeoutS} s (${reason(err)})`
+        throw new StartupFailure('dependencyUnreachable', message, { cause: err })
       }
       log.warn({ attempt: n, retryInMs: delay, reason: reason(err) }, `waiting for ${name}`)
       await sleep(delay)

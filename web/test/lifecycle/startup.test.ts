@@ -31,10 +31,10 @@ test('the service waits for PostgreSQL with a log line per attempt, then gives u
       LOG_LEVEL: 'info'
     })
   })
-  assert.equal(result.code, 1)
+  assert.equal(result.code, 3)
   const waits = result.stdout.split('\n').filter((line) => line.includes('waiting for PostgreSQL'))
   assert.ok(waits.length >= 2, result.stdout)
-  assert.match(result.stdout, /cannot start: PostgreSQL is required/)
+  assert.match(result.stderr, /cannot start: PostgreSQL still unreachable after 2 s/)
 })
 
 test('npm run doctor: a table of resolve / tcp / protocol per service, and the likely fix on failure', async () => {
