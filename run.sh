@@ -7,6 +7,9 @@
 #                       (offline/stand-ins.sh: Debian packages, debootstrap, npm) and use them
 #   ./run.sh --dev      the development shape: compose.override.yaml too (db and cache published
 #                       on 127.0.0.1, web reloads when web/src changes)
+#   ./run.sh --backup   dump the running stack's database into BACKUP_DIR (default backups/)
+#   ./run.sh --restore FILE [--yes]   check FILE, then replace the database with it (docs/backups.md)
+#   ./run.sh --backup-status          when the last backup ran and how it went
 #
 # Creates .env from .env.example with random passwords when there is none. Works with
 # `docker compose` (v2) or `docker-compose` (1.29), whichever exists. RUN_TIMEOUT_S (default 180)
@@ -18,12 +21,14 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 usage() {
-  sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,/^[^#]/p' "$0" | sed -n 's/^# \{0,1\}//p'
 }
 
-reset=0 offline=0 dev=0
+reset=0 offline=0 dev=0 action='' restore_file='' restore_yes=''
 for arg in "$@"; do
   case "$arg" in
+    --backup | --backup-status | --restore) action=${arg#--} ;;
+    --yes) restore_yes=--yes ;;
     --reset) reset=1 ;;
     --offline) offline=1 ;;
     --dev) dev=1 ;;
@@ -32,6 +37,10 @@ for arg in "$@"; do
       exit 0
       ;;
     *)
+      if [ "$action" = restore ] && [ -z "$restore_file" ] && [ "${arg#-}" = "$arg" ]; then
+        restore_file=$arg
+        continue
+      fi
       echo "run.sh: unknown argument: $arg" >&2
       usage >&2
       exit 2
@@ -89,6 +98,16 @@ if [ ! -f .env ]; then
 fi
 
 echo "==> Using: ${compose[*]} (Docker engine $server)"
+
+# ---- backup and restore work on the running stack: no restart ------------------------------
+if [ -n "$action" ]; then
+  export BACKUP_COMPOSE="${compose[*]}"
+  case "$action" in
+    backup) exec db/backup/backup.sh ;;
+    backup-status) exec db/backup/backup.sh status ;;
+    restore) exec db/backup/restore.sh "$restore_file" $restore_yes ;;
+  esac
+fi
 
 # ---- images: every image the stack runs or builds on, present or pulled -----------------------
 # The images compose.yaml resolves to (.env and the shell's POSTGRES_IMAGE, REDIS_IMAGE, PROXY_IMAGE,
