@@ -19,6 +19,12 @@ export function probeRoutes(app: App, { health, keyValue }: RouteContext): void 
     }
   )
 
+  // HEAD must change nothing (RFC 9110, a safe method): an explicit HEAD route, defined before the
+  // GET one so Fastify does not derive HEAD from it, answers as GET would, without the probe write.
+  app.head('/cache', { schema: { hide: true } }, (_request, reply) =>
+    reply.type('application/json; charset=utf-8').send()
+  )
+
   app.get(
     '/cache',
     {

@@ -25,6 +25,10 @@ export function visitRoutes(app: App, { visits }: RouteContext): void {
   const statusPage = loadStatusPage()
   const host = hostname()
 
+  // HEAD must change nothing (RFC 9110, a safe method): an explicit HEAD route, defined before the
+  // GET one so Fastify does not derive HEAD from it, answers as GET would, without counting.
+  app.head('/', { schema: { hide: true } }, (_request, reply) => reply.type('application/json; charset=utf-8').send())
+
   app.get(
     '/',
     {
