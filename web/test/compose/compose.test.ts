@@ -109,9 +109,11 @@ test('compose.yaml avoids what docker-compose 1.29 does not accept', () => {
   }
 })
 
-test('the stack has exactly web, db, cache and proxy, each with a real health check', () => {
-  assert.deepEqual(Object.keys(services).sort(), [...NAMES].sort())
-  for (const name of NAMES) {
+test('the stack has exactly web, db, cache and proxy (and backup, off unless asked), each with a real health check', () => {
+  const always = Object.keys(services).filter((name) => service(name).profiles === undefined)
+  assert.deepEqual(always.sort(), [...NAMES].sort())
+  assert.deepEqual(service('backup').profiles, ['backup'], 'scheduled backups run only with --profile backup')
+  for (const name of [...NAMES, 'backup']) {
     const hc = obj(service(name).healthcheck, `${name}.healthcheck`)
     assert.notEqual(hc.disable, true, `${name}: health check disabled`)
     for (const key of ['interval', 'timeout', 'retries', 'start_period']) {
@@ -134,6 +136,7 @@ test('the stack has exactly web, db, cache and proxy, each with a real health ch
   assert.match(web, /\/livez/)
   assert.match(web, /^CMD node /, 'web check uses node, which the image has')
   assert.match(healthTest('proxy'), /\/proxyz/, "proxy check asks HAProxy's monitor URI")
+  assert.match(healthTest('backup'), /scheduled\.sh.*health/, "backup check reads the last backup's outcome")
 })
 
 test('web waits until db and cache are healthy', () => {
