@@ -4,6 +4,11 @@ import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client
 export function createMetrics() {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry })
+  // Gauges must not end in _total (that suffix means a counter; promtool flags them). The same
+  // figures remain, by type, in nodejs_active_handles, nodejs_active_requests, nodejs_active_resources.
+  for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) {
+    registry.removeSingleMetric(name)
+  }
   const httpDuration = new Histogram({
     name: 'http_request_duration_seconds',
     help: 'HTTP request duration by route and status',

@@ -327,6 +327,14 @@ describe('health and operations', () => {
     assert.match(String(body), /visits_recorded_total \d+/)
   })
 
+  test('/metrics: only counters end in _total (Prometheus naming, as promtool checks)', async () => {
+    const { body } = await call(url, '/metrics')
+    const types = [...String(body).matchAll(/^# TYPE (\S+) (\S+)$/gm)].map(([, name, type]) => ({ name, type }))
+    assert.ok(types.length > 10)
+    const wrong = types.filter(({ name, type }) => name!.endsWith('_total') && type !== 'counter')
+    assert.deepEqual(wrong, [])
+  })
+
   test('/docs serves the OpenAPI UI and document from local assets', async () => {
     const page = await call(url, '/docs/')
     assert.equal(page.status, 200)
