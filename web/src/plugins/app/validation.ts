@@ -1,9 +1,11 @@
 import { Ajv, type Options } from 'ajv'
 import fp from 'fastify-plugin'
+import secureJson from 'secure-json-parse'
 import addFormats from 'ajv-formats'
 import type { FastifyInstance, FastifySchema, FastifySchemaCompiler } from 'fastify'
 import { ErrorBody } from '../../schemas/common.js'
 import { UserBody } from '../../schemas/users.js'
+import { HttpError } from '../../dependency-failure.js'
 
 function createAjv(options: Options): Ajv {
   const ajv = new Ajv({ allErrors: false, strict: false, useDefaults: true, ...options })
@@ -21,12 +23,33 @@ export function validatorCompiler(): FastifySchemaCompiler<FastifySchema> {
   return ({ schema, httpPart }) => (httpPart === 'body' ? strict : coercing).compile(schema as object)
 }
 
+const POLLUTION = /prototype property/
+
+/**
+ * Fastify's own JSON parser, with one difference: a `__proto__` or `constructor.prototype` key is
+ * refused with a message that says so, rather than "Body is not valid JSON" (which it is).
+ */
+function parseJson(_request: unknown, body: string, done: (err: Error | null, value?: unknown) => void): void {
+  if (body === '') return done(new HttpError(400, 'bad_request', 'Body is empty; send a JSON object'))
+  try {
+    done(null, secureJson.parse(body, { protoAction: 'error', constructorAction: 'error' }))
+  } catch (err) {
+    const polluted = err instanceof Error && POLLUTION.test(err.message)
+    const message = polluted
+      ? 'Body may not contain a "__proto__" or "constructor": {"prototype": ...} key (prototype pollution)'
+      : 'Body is not valid JSON'
+    done(new HttpError(400, 'bad_request', message))
+  }
+}
+
 /** Input validation, the shared schemas, and JSON as the only body type. */
 export default fp(
   async function validation(app: FastifyInstance) {
     app.setValidatorCompiler(validatorCompiler())
     // Bodies are JSON or nothing: without this, text/plain would be parsed and fail validation as 400, not 415.
     app.removeContentTypeParser('text/plain')
+    app.removeContentTypeParser('application/json')
+    app.addContentTypeParser('application/json', { parseAs: 'string' }, parseJson)
     app.addSchema(ErrorBody)
     app.addSchema(UserBody)
   },
