@@ -25,6 +25,8 @@ export interface Config {
   migrateOnStart: boolean
   /** Peers (the proxy) whose X-Forwarded-For gives the client's address; false trusts none. */
   trustProxy: string[] | false
+  /** Set by ./run.sh when the stack runs stand-in images: which ones, and their real versions. */
+  stackImageNote: string | undefined
   /** Requests of one connection worked on at once; pipelined ones beyond wait unread. */
   maxInFlightPerConnection: number
   /** Longest time to receive one whole request (headers and body); then 408. */
@@ -186,6 +188,7 @@ export function loadConfig(env: Env = process.env): Config {
     dependencyTimeoutMs: readInt(env, 'DEPENDENCY_TIMEOUT_MS', 2000, 50, 60000),
     migrateOnStart: readBool(env, 'MIGRATE_ON_START', true),
     trustProxy: readTrustProxy(env, configError),
+    stackImageNote: optional(env, 'STACK_IMAGE_NOTE'),
     maxInFlightPerConnection: readInt(env, 'MAX_IN_FLIGHT_PER_CONNECTION', 4, 1, 100),
     requestTimeoutMs: readInt(env, 'REQUEST_TIMEOUT_MS', 30_000, 1000, 600_000),
     pressure: {

@@ -5,7 +5,7 @@ import type { App, RouteContext } from './route-context.js'
 
 const Readiness = Type.Object({ status: Type.String(), db: Type.String(), cache: Type.String() })
 
-export function healthRoutes(app: App, { health, metrics }: RouteContext, version: string): void {
+export function healthRoutes(app: App, { health, metrics, config }: RouteContext, version: string): void {
   app.get(
     '/health',
     {
@@ -27,6 +27,7 @@ export function healthRoutes(app: App, { health, metrics }: RouteContext, versio
           db,
           cache
         },
+        ...(config.stackImageNote === undefined ? {} : { stack_images: config.stackImageNote }),
         cache_stats: {
           hits,
           misses,

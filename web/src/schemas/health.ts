@@ -19,6 +19,9 @@ export const HealthBody = Type.Object({
     db: ServiceCheck,
     cache: ServiceCheck
   }),
+  stack_images: Type.Optional(
+    Type.String({ description: 'present when the stack runs stand-in images: which ones, and their real versions' })
+  ),
   cache_stats: Type.Object({
     hits: Type.Integer(),
     misses: Type.Integer(),

@@ -308,6 +308,7 @@ describe('health and operations', () => {
     assert.equal(typeof body.services.db.latency_ms, 'number')
     assert.match(String(body.services.cache.version), /^\d+\.\d+/)
     assert.ok('hit_ratio' in body.cache_stats)
+    assert.equal(body.stack_images, undefined, 'official images: nothing to label')
   })
 
   test('/livez and /readyz', async () => {

@@ -54,6 +54,10 @@ export function renderServices(health: Health): void {
   setTitle('[data-service="db"] .version', db.version)
   setTitle('[data-service="cache"] .version', cache.version)
   $('web-version').textContent = `web v${web.version}`
+  // Stand-in images (./run.sh --offline) are labelled as such, with the versions they really run.
+  const images = $('stack-images')
+  images.hidden = health.stack_images === undefined
+  images.textContent = health.stack_images === undefined ? '' : `Stand-in images: ${health.stack_images}`
 
   const overall = $('overall')
   overall.dataset.state = health.status

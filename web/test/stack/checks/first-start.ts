@@ -1,10 +1,11 @@
 // What the first ./run.sh --offline leaves: URLs printed, .env with random passwords, web started
-// after db and cache were healthy, and the stand-ins labelled as such with their real versions.
+// after db and cache were healthy, and the stand-ins labelled as such with their real versions (also in /health).
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { report } from '../lib/report.js'
 import { expect, get } from '../lib/json.js'
 import { events } from '../events.js'
+import { getJson } from '../http.js'
 import { containerOf, inspect, stack, STAND_IN_PREFIX } from '../stack.js'
 import type { RunResult } from '../lib/process.js'
 
@@ -55,6 +56,8 @@ async function checkStandIns(output: string): Promise<string> {
   for (const part of [/not the official ones/, /PostgreSQL \d+\.\d+/, /Redis \d+\.\d+\.\d+/, /Node\.js \d+\.\d+\.\d+/])
     expect(part.test(text), `STACK_IMAGE_NOTE (${text}) lacks ${part.source}`)
   expect(output.includes(`==> Note: ${text}`), 'run.sh did not print the note')
+  const shown = get(await getJson('/health'), 'stack_images')
+  expect(shown === text, `/health shows stack_images ${JSON.stringify(shown)}, not the note`)
   return text
 }
 
