@@ -12,7 +12,21 @@ type Handler = (req: IncomingMessage, res: ServerResponse) => void
 
 interface ConnectionState {
   inFlight: Set<IncomingMessage>
+  /** Requests in flight whose method may change state (POST, DELETE...). */
+  writes: number
   waiting: Array<[IncomingMessage, ServerResponse]>
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
+
+/**
+ * Reads of one connection may run side by side, but a write is a barrier: it starts once the
+ * requests before it are answered, and the ones after it start once it is. A client pipelining
+ * `POST /cache` then `GET /cache/K` must read what it wrote.
+ */
+function mayStart(state: ConnectionState, req: IncomingMessage, max: number): boolean {
+  if (state.writes > 0 || state.inFlight.size >= max) return false
+  return SAFE_METHODS.has(req.method ?? '') || state.inFlight.size === 0
 }
 
 const states = new WeakMap<Socket, ConnectionState>()
@@ -27,15 +41,20 @@ const servers = new WeakMap<http.Server, Set<Socket>>()
 export function limitedServer(limits: ConnectionLimits): (handler: Handler) => http.Server {
   return (handler) => {
     const sockets = new Set<Socket>()
+    const max = limits.maxInFlightPerConnection
     const dispatch = (state: ConnectionState, req: IncomingMessage, res: ServerResponse): void => {
+      const write = !SAFE_METHODS.has(req.method ?? '')
       state.inFlight.add(req)
+      if (write) state.writes++
       let done = false
       const finished = (): void => {
         if (done) return
         done = true
         state.inFlight.delete(req)
-        const next = state.waiting.shift()
-        if (next !== undefined) dispatch(state, ...next)
+        if (write) state.writes--
+        while (state.waiting.length > 0 && mayStart(state, state.waiting[0]![0], max)) {
+          dispatch(state, ...state.waiting.shift()!)
+        }
         if (state.waiting.length === 0 && !req.socket.destroyed) req.socket.resume()
       }
       res.once('finish', finished)
@@ -53,7 +72,7 @@ export function limitedServer(limits: ConnectionLimits): (handler: Handler) => h
         let state = states.get(req.socket)
         if (state === undefined) {
           const socket = req.socket
-          const connection: ConnectionState = { inFlight: new Set(), waiting: [] }
+          const connection: ConnectionState = { inFlight: new Set(), writes: 0, waiting: [] }
           // Node resumes the socket itself (e.g. when it discards an answered request's body):
           // while requests wait, it stays paused.
           socket.on('resume', () => {
@@ -62,7 +81,8 @@ export function limitedServer(limits: ConnectionLimits): (handler: Handler) => h
           states.set(socket, connection)
           state = connection
         }
-        if (state.inFlight.size < limits.maxInFlightPerConnection) return dispatch(state, req, res)
+        // In arrival order: nothing overtakes a request already waiting.
+        if (state.waiting.length === 0 && mayStart(state, req, max)) return dispatch(state, req, res)
         state.waiting.push([req, res])
         req.socket.pause()
       }
