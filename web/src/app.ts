@@ -51,7 +51,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const metrics = createMetrics()
   const context: RouteContext = { config, metrics, ...createServices(deps, metrics) }
   // Visits accepted but not yet committed are written before the caller ends the pool.
+  // The visit log is pruned in the background, hourly: old rows go, the total stays.
+  context.visitRetention.start(60 * 60 * 1000)
   app.addHook('onClose', async () => {
+    await context.visitRetention.stop()
     await context.visits.drain()
   })
 

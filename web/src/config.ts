@@ -25,6 +25,8 @@ export interface Config {
   migrateOnStart: boolean
   /** Peers (the proxy) whose X-Forwarded-For gives the client's address; false trusts none. */
   trustProxy: string[] | false
+  /** Days of the visit log kept (the total is kept forever); 0 keeps every row. */
+  visitsRetentionDays: number
   /** Set by ./run.sh when the stack runs stand-in images: which ones, and their real versions. */
   stackImageNote: string | undefined
   /** Requests of one connection worked on at once; pipelined ones beyond wait unread. */
@@ -189,6 +191,7 @@ export function loadConfig(env: Env = process.env): Config {
     migrateOnStart: readBool(env, 'MIGRATE_ON_START', true),
     trustProxy: readTrustProxy(env, configError),
     stackImageNote: optional(env, 'STACK_IMAGE_NOTE'),
+    visitsRetentionDays: readInt(env, 'VISITS_RETENTION_DAYS', 30, 0, 36_500),
     maxInFlightPerConnection: readInt(env, 'MAX_IN_FLIGHT_PER_CONNECTION', 4, 1, 100),
     requestTimeoutMs: readInt(env, 'REQUEST_TIMEOUT_MS', 30_000, 1000, 600_000),
     pressure: {

@@ -6,6 +6,7 @@ import type { Metrics } from '../metrics.js'
 import { StaleKeys } from '../cache/stale-keys.js'
 import { CachedCollection } from '../cache/collection.js'
 import { VisitService } from './visits.js'
+import { VisitRetention } from './visit-retention.js'
 import { UserService } from './users.js'
 import { KeyValueService } from './key-value.js'
 import { HealthService } from './health.js'
@@ -15,6 +16,7 @@ import { ProbeRepository } from '../db/repositories/probes.js'
 
 export interface Services {
   visits: VisitService
+  visitRetention: VisitRetention
   users: UserService
   keyValue: KeyValueService
   health: HealthService
@@ -26,8 +28,10 @@ export function createServices(
   metrics: Metrics
 ): Services {
   const stale = new StaleKeys(redis, logger)
+  const visitLog = new VisitRepository(pool)
   return {
-    visits: new VisitService(new VisitRepository(pool), redis, metrics, stale, { ttlS: config.cacheTtlS }),
+    visits: new VisitService(visitLog, redis, metrics, stale, { ttlS: config.cacheTtlS }),
+    visitRetention: new VisitRetention(visitLog, config.visitsRetentionDays, logger),
     users: new UserService(
       new UserRepository(pool),
       new CachedCollection(redis, 'users', config.cacheTtlS, metrics, stale)

@@ -132,6 +132,24 @@ describe('rate limiting of writes (RATE_LIMIT_MAX)', () => {
     for (let i = 0; i < 20; i++) assert.equal((await call(stack.url, i % 2 ? '/users' : '/cache/r1')).status, 200)
   })
 
+  test('counted visits (GET /) are limited like writes; other reads are not', async () => {
+    const limited = await startStack({ RATE_LIMIT_MAX: '3' })
+    try {
+      for (let i = 0; i < 3; i++) assert.equal((await call(limited.url, '/')).status, 200)
+      const over = await call(limited.url, '/')
+      assert.equal(over.status, 429)
+      assert.match(String(over.body.message), /visits count as writes/)
+      assert.equal((await call(limited.url, '/visits')).status, 200)
+      assert.equal((await call(limited.url, '/', { method: 'HEAD' })).status, 200, 'HEAD counts nothing')
+      const [{ total }] = await limited.pg.query<{ total: number }>(
+        "SELECT total::int FROM visit_counter WHERE label = 'homepage'"
+      )
+      assert.equal(total, 3)
+    } finally {
+      await limited.close()
+    }
+  })
+
   test('off by default: 50 writes in a row all succeed', async () => {
     const open = await startStack()
     try {

@@ -30,6 +30,20 @@ export class VisitRepository {
     return rows[0]?.total ?? 0
   }
 
+  /**
+   * Deletes up to `batch` of the oldest log rows older than `days` days; returns how many went.
+   * The oldest rows have the lowest ids, so the primary key finds them: O(batch), no full scan,
+   * and each statement is short, so no lock is held for long. The counter is not touched.
+   */
+  async pruneOlderThan(days: number, batch: number): Promise<number> {
+    const { rowCount } = await this.pool.query(
+      `DELETE FROM visits WHERE id IN (SELECT id FROM visits ORDER BY id LIMIT $2)
+       AND visited_at < now() - make_interval(days => $1)`,
+      [days, batch]
+    )
+    return rowCount ?? 0
+  }
+
   async recent(label: string, limit: number): Promise<Array<{ id: number; visited_at: Date }>> {
     const { rows } = await this.pool.query<{ id: number; visited_at: Date }>(
       'SELECT id, visited_at FROM visits WHERE label = $1 ORDER BY id DESC LIMIT $2',

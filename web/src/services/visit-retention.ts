@@ -1,0 +1,54 @@
+import type { FastifyBaseLogger } from 'fastify'
+import type { VisitRepository } from '../db/repositories/visits.js'
+
+const BATCH = 5000
+/** Batches per run: a backlog (the first run on a big log) is worked off over several runs. */
+const MAX_BATCHES = 200
+
+/**
+ * Keeps the visit log to the last `days` days; the total lives in visit_counter and never changes.
+ * Every replica may prune: deletes of the same rows by two replicas are harmless (the second finds
+ * them gone), and each batch is one short statement.
+ */
+export class VisitRetention {
+  private timer: NodeJS.Timeout | undefined
+  private running: Promise<number> | undefined
+
+  constructor(
+    private readonly repository: VisitRepository,
+    private readonly days: number,
+    private readonly log: FastifyBaseLogger
+  ) {}
+
+  /** Prunes now and then every `intervalMs`; with retention off (0 days) does nothing. */
+  start(intervalMs: number): void {
+    if (this.days <= 0 || this.timer !== undefined) return
+    const run = () => void this.prune().catch((err: unknown) => this.log.warn({ err }, 'visit log pruning failed'))
+    setImmediate(run)
+    this.timer = setInterval(run, intervalMs).unref()
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer)
+    this.timer = undefined
+    await this.running?.catch(() => undefined)
+  }
+
+  /** One run: batches until the oldest rows are within the retention. Returns the rows deleted. */
+  prune(): Promise<number> {
+    this.running ??= this.pruneBatches().finally(() => (this.running = undefined))
+    return this.running
+  }
+
+  private async pruneBatches(): Promise<number> {
+    if (this.days <= 0) return 0
+    let deleted = 0
+    for (let i = 0; i < MAX_BATCHES; i++) {
+      const n = await this.repository.pruneOlderThan(this.days, BATCH)
+      deleted += n
+      if (n < BATCH) break
+    }
+    if (deleted > 0) this.log.info({ deleted, retention_days: this.days }, 'pruned old rows of the visit log')
+    return deleted
+  }
+}

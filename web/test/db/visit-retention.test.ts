@@ -1,0 +1,52 @@
+// The visit log keeps VISITS_RETENTION_DAYS days; the total (visit_counter) never changes.
+import { after, before, test } from 'node:test'
+import assert from 'node:assert/strict'
+import pg from 'pg'
+import { pino } from 'pino'
+import { call, startStack, type TestStack } from '../helpers/index.js'
+import { VisitRepository } from '../../src/db/repositories/visits.js'
+import { VisitRetention } from '../../src/services/visit-retention.js'
+
+let stack: TestStack
+let pool: pg.Pool
+before(async () => {
+  stack = await startStack()
+  pool = new pg.Pool({ connectionString: stack.pg.url, max: 2 })
+})
+after(async () => {
+  await pool.end()
+  await stack.close()
+})
+
+const counts = async () => {
+  const { rows } = await pool.query<{ logged: number; total: number }>(
+    `SELECT (SELECT count(*)::int FROM visits) AS logged,
+            (SELECT total::int FROM visit_counter WHERE label = 'homepage') AS total`
+  )
+  return rows[0]!
+}
+
+test('rows older than the retention are deleted; the total and newer rows stay', async () => {
+  for (let i = 0; i < 20; i++) assert.equal((await call(stack.url, '/')).status, 200)
+  const before = await counts()
+  await pool.query(
+    "UPDATE visits SET visited_at = now() - interval '40 days' WHERE id IN (SELECT id FROM visits ORDER BY id LIMIT 12)"
+  )
+  const retention = new VisitRetention(new VisitRepository(pool), 30, pino({ level: 'silent' }))
+  assert.equal(await retention.prune(), 12)
+  const afterPrune = await counts()
+  assert.equal(afterPrune.logged, before.logged - 12)
+  assert.equal(afterPrune.total, before.total, 'the total does not change')
+  assert.equal((await call(stack.url, '/visits')).body.total, before.total)
+  assert.equal(await retention.prune(), 0, 'nothing left to prune')
+})
+
+test('retention 0 keeps every row', async () => {
+  await pool.query("UPDATE visits SET visited_at = now() - interval '4000 days'")
+  const before = await counts()
+  const retention = new VisitRetention(new VisitRepository(pool), 0, pino({ level: 'silent' }))
+  retention.start(1000)
+  await new Promise((resolve) => setTimeout(resolve, 100))
+  await retention.stop()
+  assert.deepEqual(await counts(), before)
+})
