@@ -24,7 +24,7 @@ import { probeRoutes } from './routes/probes.js'
 import { keyValueRoutes } from './routes/key-value.js'
 import { userRoutes } from './routes/users.js'
 import { healthRoutes } from './routes/health.js'
-import { limitedServer } from './plugins/app/connection-limits.js'
+import { limitedServer } from './http/connection-limits.js'
 import { loadShedding } from './plugins/external/under-pressure.js'
 
 export { BODY_LIMIT } from './plugins/app/request-options.js'

@@ -9,9 +9,9 @@ import { createRedis } from './cache/redis.js'
 import { buildApp } from './app.js'
 import { waitFor } from './wait-for-dependency.js'
 import { waitForDatabase } from './db/wait-for-database.js'
-import { closeConnectionsNotBeingAnswered } from './plugins/app/connection-limits.js'
-import { exitOnStartupFailure, listenFailure } from './plugins/app/startup-failures.js'
-import { stopWhenNpmStops } from './plugins/app/parent-watch.js'
+import { closeConnectionsNotBeingAnswered } from './http/connection-limits.js'
+import { exitOnStartupFailure, listenFailure } from './process/startup-failures.js'
+import { stopWhenNpmStops } from './process/parent-watch.js'
 
 /** Shutdown must finish inside the 10 s Docker grants before it sends SIGKILL. */
 export const SHUTDOWN_GRACE_MS = 8000

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyBaseLogger } from 'fastify'
-import { StartupFailure, isRefusal } from './plugins/app/startup-failures.js'
+import { StartupFailure, isRefusal } from './process/startup-failures.js'
 
 /** A short reason for a failed attempt; the full error may hold addresses or secrets. */
 export function reason(err: unknown): string {

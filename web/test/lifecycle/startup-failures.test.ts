@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { PgServer, RedisServer, freePort, serviceEnv } from '../helpers/index.js'
 import { eventually, spawnService } from '../helpers/index.js'
-import { EXIT_CODES } from '../../src/plugins/app/startup-failures.js'
+import { EXIT_CODES } from '../../src/process/startup-failures.js'
 
 const WEB = new URL('../..', import.meta.url).pathname
 let pgServer: PgServer
