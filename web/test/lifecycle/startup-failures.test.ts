@@ -8,11 +8,19 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
-import { PgServer, RedisServer, freePort, serviceEnv } from '../helpers/index.js'
-import { eventually, spawnService } from '../helpers/index.js'
+import {
+  PgServer,
+  RedisServer,
+  WEB,
+  eventually,
+  freePort,
+  runScript,
+  serviceEnv,
+  spawnService,
+  type ScriptRun
+} from '../helpers/index.js'
 import { EXIT_CODES } from '../../src/process/startup-failures.js'
 
-const WEB = new URL('../..', import.meta.url).pathname
 let pgServer: PgServer
 let redisServer: RedisServer
 before(async () => {
@@ -22,28 +30,11 @@ after(async () => {
   await Promise.all([pgServer.destroy(), redisServer.destroy()])
 })
 
-function start(
-  env: Record<string, string>
-): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
-  return new Promise((resolve, reject) => {
-    const startedAt = Date.now()
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-      cwd: WEB,
-      env: { PATH: process.env.PATH ?? '', ...serviceEnv(pgServer, redisServer, { LOG_LEVEL: 'info', ...env }) }
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()))
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL')
-      reject(new Error(`still running after 30 s:\n${stdout}\n${stderr}`))
-    }, 30_000)
-    child.on('exit', (code) => {
-      clearTimeout(timer)
-      resolve({ code, stdout, stderr, ms: Date.now() - startedAt })
-    })
-  })
+/** Starts the server as `npm start` would and waits for it to stop; `ms` is how long that took. */
+async function start(env: Record<string, string>): Promise<ScriptRun & { ms: number }> {
+  const startedAt = Date.now()
+  const run = await runScript('src/server.ts', serviceEnv(pgServer, redisServer, { LOG_LEVEL: 'info', ...env }))
+  return { ...run, ms: Date.now() - startedAt }
 }
 
 function assertOneLine(stderr: string): void {
