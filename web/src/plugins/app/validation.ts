@@ -2,7 +2,7 @@ import { Ajv, type Options } from 'ajv'
 import fp from 'fastify-plugin'
 import secureJson from 'secure-json-parse'
 import addFormats from 'ajv-formats'
-import type { FastifyInstance, FastifySchema, FastifySchemaCompiler } from 'fastify'
+import { errorCodes, type FastifyInstance, type FastifySchema, type FastifySchemaCompiler } from 'fastify'
 import { ErrorBody } from '../../schemas/common.js'
 import { UserBody } from '../../schemas/users.js'
 import { HttpError } from '../../dependency-failure.js'
@@ -27,18 +27,23 @@ const POLLUTION = /prototype property/
 
 /**
  * Fastify's own JSON parser, with one difference: a `__proto__` or `constructor.prototype` key is
- * refused with a message that says so, rather than "Body is not valid JSON" (which it is).
+ * refused with a message that says so, rather than "Body is not valid JSON" (it is valid JSON).
  */
 function parseJson(_request: unknown, body: string, done: (err: Error | null, value?: unknown) => void): void {
-  if (body === '') return done(new HttpError(400, 'bad_request', 'Body is empty; send a JSON object'))
+  // Fastify's own errors for the usual cases: the error handler words them like every other.
+  if (body === '') return done(new errorCodes.FST_ERR_CTP_EMPTY_JSON_BODY())
   try {
     done(null, secureJson.parse(body, { protoAction: 'error', constructorAction: 'error' }))
   } catch (err) {
-    const polluted = err instanceof Error && POLLUTION.test(err.message)
-    const message = polluted
-      ? 'Body may not contain a "__proto__" or "constructor": {"prototype": ...} key (prototype pollution)'
-      : 'Body is not valid JSON'
-    done(new HttpError(400, 'bad_request', message))
+    if (!(err instanceof Error && POLLUTION.test(err.message)))
+      return done(new errorCodes.FST_ERR_CTP_INVALID_JSON_BODY())
+    done(
+      new HttpError(
+        400,
+        'bad_request',
+        'Body may not contain a "__proto__" or "constructor": {"prototype": ...} key (prototype pollution)'
+      )
+    )
   }
 }
 
