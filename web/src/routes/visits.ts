@@ -32,6 +32,8 @@ export function visitRoutes(app: App, { visits }: RouteContext): void {
   app.get(
     '/',
     {
+      // Each call adds a row to the visit log: limited like a write when RATE_LIMIT_MAX is set.
+      config: { countsAsWrite: true },
       schema: {
         summary: 'Count a homepage visit',
         description:

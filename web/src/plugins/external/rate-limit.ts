@@ -13,8 +13,7 @@ export default fp(
     await app.register(rateLimit, {
       max,
       timeWindow: '1 minute',
-      allowList: (request) =>
-        !WRITE_METHODS.has(request.method) && !(request.method === 'GET' && request.routeOptions.url === '/'),
+      allowList: (request) => !WRITE_METHODS.has(request.method) && request.routeOptions.config.countsAsWrite !== true,
       errorResponseBuilder: (_request, context) => ({
         statusCode: 429,
         error: 'too_many_requests',
