@@ -21,7 +21,11 @@ export async function startStack(
   pgOptions: { durable?: boolean } = {}
 ): Promise<TestStack> {
   const [pgServer, redisServer] = await Promise.all([PgServer.start(pgOptions), RedisServer.start()])
-  const config = loadConfig(serviceEnv(pgServer, redisServer, env))
+  // The app shares this process with the test runner, whose own work (generating fuzz input,
+  // building large payloads) would count as the app's event-loop delay and memory: load shedding
+  // is off here unless a test turns it on. Spawned services (spawnService) keep the defaults.
+  const noShedding = { MAX_EVENT_LOOP_DELAY_MS: '0', MAX_HEAP_USED_MB: '0', MAX_RSS_MB: '0' }
+  const config = loadConfig(serviceEnv(pgServer, redisServer, { ...noShedding, ...env }))
   const log = pino({ level: config.logLevel })
   const pool = createPool(config.database, config.dependencyTimeoutMs, log)
   const redis = createRedis(config.redis, config.dependencyTimeoutMs, log)
