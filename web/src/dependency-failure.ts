@@ -41,3 +41,26 @@ export async function guard<T>(dependency: Dependency, work: () => Promise<T>): 
     throw new DependencyError(dependency, err)
   }
 }
+
+/**
+ * One line saying why a call to PostgreSQL or Redis failed.
+ *
+ * For an operator (start-up log, `npm run doctor`): the driver's code and message, which name the
+ * user or address but never the password (e.g. 28P01 "password authentication failed for user ...").
+ * For a client (/health): only the kind of failure, without addresses or user names.
+ */
+export function failureReason(err: unknown, audience: 'operator' | 'client'): string {
+  const code = (err as { code?: unknown } | null | undefined)?.code
+  const message = err instanceof Error ? err.message : String(err)
+  if (audience === 'operator') {
+    const short = message.slice(0, 160)
+    return typeof code === 'string' && code !== '' && !short.includes(code) ? `${code}: ${short}` : short
+  }
+  if (code === 'ECONNREFUSED') return 'connection refused (is the server running?)'
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'host name does not resolve'
+  if (!(err instanceof Error)) return 'unavailable'
+  if (/timeout|timed out/i.test(message)) return 'timed out'
+  if (/closed|not writeable|Connection is closed|Stream isn't writeable/i.test(message)) return 'not connected'
+  if (/auth|password/i.test(message)) return 'authentication failed'
+  return 'unavailable'
+}

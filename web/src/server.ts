@@ -4,11 +4,10 @@ import { pino } from 'pino'
 import { ConfigError, describeTargets, loadConfig, type Config } from './config.js'
 import { loggerOptions } from './logger.js'
 import { createPool } from './db/pool.js'
-import { migrate } from './db/migrate.js'
 import { createRedis } from './cache/redis.js'
 import { buildApp } from './app.js'
 import { waitFor } from './wait-for-dependency.js'
-import { waitForDatabase } from './db/wait-for-database.js'
+import { prepareDatabase } from './db/wait-for-database.js'
 import { closeConnectionsNotBeingAnswered } from './http/connection-limits.js'
 import { exitOnStartupFailure, listenFailure } from './process/startup-failures.js'
 import { stopWhenNpmStops } from './process/parent-watch.js'
@@ -43,11 +42,7 @@ async function main(): Promise<void> {
   redis.connect().catch(() => undefined) // ioredis keeps retrying by itself; waitFor reports progress
 
   try {
-    await waitForDatabase(pool, config.startupTimeoutS, log)
-    if (config.migrateOnStart) {
-      const applied = await migrate(pool, log)
-      log.info({ applied }, applied.length > 0 ? 'migrations applied' : 'schema up to date')
-    }
+    await prepareDatabase(pool, { timeoutS: config.startupTimeoutS, applyMigrations: config.migrateOnStart }, log)
   } catch (err) {
     await pool.end().catch(() => undefined)
     redis.disconnect()

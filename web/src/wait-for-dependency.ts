@@ -1,15 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { FastifyBaseLogger } from 'fastify'
 import { StartupFailure, isRefusal } from './process/startup-failures.js'
-
-/** A short reason for a failed attempt; the full error may hold addresses or secrets. */
-export function reason(err: unknown): string {
-  const code = (err as { code?: unknown }).code
-  const message = err instanceof Error ? err.message.slice(0, 160) : String(err)
-  // Driver messages name the user or address, never the password, and tell an operator what failed
-  // (e.g. 28P01 "password authentication failed for user ...").
-  return typeof code === 'string' && code !== '' && !message.includes(code) ? `${code}: ${message}` : message
-}
+import { failureReason } from './dependency-failure.js'
 
 /**
  * Retries `attempt` with exponential backoff until it succeeds or `timeoutS` passes.
@@ -29,13 +21,15 @@ export async function waitFor(
       return
     } catch (err) {
       if (isRefusal(err))
-        throw new StartupFailure('dependencyRefused', `${name} refused us: ${reason(err)}`, { cause: err })
+        throw new StartupFailure('dependencyRefused', `${name} refused us: ${failureReason(err, 'operator')}`, {
+          cause: err
+        })
       const delay = Math.min(200 * 2 ** (n - 1), 5000)
       if (Date.now() + delay > deadline) {
-        const message = `${name} still unreachable after ${timeoutS} s (${reason(err)})`
+        const message = `${name} still unreachable after ${timeoutS} s (${failureReason(err, 'operator')})`
         throw new StartupFailure('dependencyUnreachable', message, { cause: err })
       }
-      log.warn({ attempt: n, retryInMs: delay, reason: reason(err) }, `waiting for ${name}`)
+      log.warn({ attempt: n, retryInMs: delay, reason: failureReason(err, 'operator') }, `waiting for ${name}`)
       await sleep(delay)
     }
   }

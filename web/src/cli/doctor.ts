@@ -6,6 +6,7 @@ import pg from 'pg'
 import { Redis } from 'ioredis'
 import { ConfigError, loadConfig, type Config } from '../config.js'
 import { poolConfig } from '../db/pool.js'
+import { failureReason } from '../dependency-failure.js'
 import { selectOneAndVersion } from '../db/repositories/probes.js'
 
 interface Row {
@@ -33,12 +34,6 @@ function tcp(host: string, port: number): Promise<void> {
   })
 }
 
-const message = (err: unknown): string => {
-  const code = (err as { code?: string }).code
-  const text = err instanceof Error ? err.message : String(err)
-  return code && !text.includes(code) ? `${code}: ${text}` : text
-}
-
 async function check(
   service: string,
   host: string,
@@ -51,20 +46,32 @@ async function check(
     const { address } = await lookup(host)
     rows.push({ service, step: 'resolve', ok: true, detail: `${host} -> ${address}` })
   } catch (err) {
-    rows.push({ service, step: 'resolve', ok: false, detail: `${host}: ${message(err)}`, fix: fixes.resolve })
+    rows.push({
+      service,
+      step: 'resolve',
+      ok: false,
+      detail: `${host}: ${failureReason(err, 'operator')}`,
+      fix: fixes.resolve
+    })
     return rows
   }
   try {
     await tcp(host, port)
     rows.push({ service, step: 'tcp', ok: true, detail: `${host}:${port} open` })
   } catch (err) {
-    rows.push({ service, step: 'tcp', ok: false, detail: `${host}:${port}: ${message(err)}`, fix: fixes.tcp })
+    rows.push({
+      service,
+      step: 'tcp',
+      ok: false,
+      detail: `${host}:${port}: ${failureReason(err, 'operator')}`,
+      fix: fixes.tcp
+    })
     return rows
   }
   try {
     rows.push({ service, step: 'protocol', ok: true, detail: await roundTrip() })
   } catch (err) {
-    rows.push({ service, step: 'protocol', ok: false, detail: message(err), fix: fixes.protocol })
+    rows.push({ service, step: 'protocol', ok: false, detail: failureReason(err, 'operator'), fix: fixes.protocol })
   }
   return rows
 }

@@ -2,18 +2,15 @@
 import { pino } from 'pino'
 import { ConfigError, loadConfig } from '../config.js'
 import { createPool } from '../db/pool.js'
-import { migrate } from '../db/migrate.js'
 import { loggerOptions } from '../logger.js'
-import { waitForDatabase } from '../db/wait-for-database.js'
+import { prepareDatabase } from '../db/wait-for-database.js'
 
 try {
   const config = loadConfig()
   const log = pino(loggerOptions(config.logLevel))
   const pool = createPool(config.database, config.dependencyTimeoutMs, log)
   try {
-    await waitForDatabase(pool, config.startupTimeoutS, log)
-    const applied = await migrate(pool, log)
-    log.info({ applied }, applied.length > 0 ? `applied ${applied.length} migration(s)` : 'schema already up to date')
+    await prepareDatabase(pool, { timeoutS: config.startupTimeoutS, applyMigrations: true }, log)
   } finally {
     await pool.end()
   }

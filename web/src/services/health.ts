@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis'
 import type { ProbeRepository } from '../db/repositories/probes.js'
-import { guard } from '../dependency-failure.js'
+import { failureReason, guard } from '../dependency-failure.js'
 import { round } from './latency.js'
 
 export interface ServiceCheck {
@@ -8,18 +8,6 @@ export interface ServiceCheck {
   latency_ms: number
   version: string | null
   error?: string
-}
-
-/** Says in plain words why a dependency check failed, without addresses or credentials. */
-function describe(err: unknown): string {
-  const code = (err as { code?: unknown }).code
-  if (code === 'ECONNREFUSED') return 'connection refused (is the server running?)'
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'host name does not resolve'
-  if (err instanceof Error && /timeout|timed out/i.test(err.message)) return 'timed out'
-  if (err instanceof Error && /closed|not writeable|Connection is closed|Stream isn't writeable/i.test(err.message))
-    return 'not connected'
-  if (err instanceof Error && /auth|password/i.test(err.message)) return 'authentication failed'
-  return 'unavailable'
 }
 
 /**
@@ -76,7 +64,7 @@ export class HealthService {
         status: 'down',
         latency_ms: round(performance.now() - started),
         version: this.dbVersion,
-        error: describe(err)
+        error: failureReason(err, 'client')
       }
     }
   }
@@ -96,7 +84,7 @@ export class HealthService {
         status: 'down',
         latency_ms: round(performance.now() - started),
         version: this.cacheVersion,
-        error: describe(err)
+        error: failureReason(err, 'client')
       }
     }
   }

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis'
 import { visitCounterKey } from '../cache/keyspace.js'
 import type { VisitRepository } from '../db/repositories/visits.js'
 import { guard } from '../dependency-failure.js'
+import { GroupCommit } from '../lib/group-commit.js'
 import type { Metrics } from '../metrics.js'
 import type { StaleKeys } from '../cache/stale-keys.js'
 
@@ -25,11 +26,6 @@ export interface RecordedVisit {
   cached: boolean
 }
 
-interface Waiter {
-  resolve: (visit: RecordedVisit) => void
-  reject: (err: unknown) => void
-}
-
 export interface VisitServiceOptions {
   ttlS: number
   /** Largest number of visits committed in one transaction. */
@@ -39,20 +35,11 @@ export interface VisitServiceOptions {
 }
 
 /**
- * Counts visits with group commit: visits that arrive while a transaction is in flight wait and
- * are committed together in the next one. Each caller is answered only after its own visit is
- * committed, so an acknowledged visit is durable, and a failed batch is rolled back whole, so a
- * visit that got an error was not counted.
+ * Counts visits with group commit (one transaction for the visits that arrive while another is in
+ * flight): an acknowledged visit is durable, and a visit that got an error was not counted.
  */
 export class VisitService {
-  private readonly queue: Waiter[] = []
-  /** Transactions in flight: bounded by maxInFlight. */
-  private inFlight = 0
-  /** Batches not yet answered: their transaction, then their cache update. */
-  private unanswered = 0
-  private readonly idleWaiters: Array<() => void> = []
-  private readonly maxBatch: number
-  private readonly maxInFlight: number
+  private readonly commits: GroupCommit<void, { total: number; db_time: Date }, RecordedVisit>
 
   constructor(
     private readonly repository: VisitRepository,
@@ -62,63 +49,30 @@ export class VisitService {
     private readonly options: VisitServiceOptions,
     private readonly label = HOMEPAGE
   ) {
-    this.maxBatch = options.maxBatch ?? 512
-    this.maxInFlight = options.maxInFlight ?? 2
+    this.commits = new GroupCommit({
+      maxBatch: options.maxBatch ?? 512,
+      // Two: the next batch is ready to commit the moment the row lock is released.
+      maxInFlight: options.maxInFlight ?? 2,
+      write: (batch) => guard('db', () => this.repository.record(this.label, batch.length)),
+      // The cache update runs after the transaction's slot is given back: a Redis that hangs then
+      // delays each visit by one command timeout, not by a queue of them.
+      answer: async (batch, { total, db_time: dbTime }) => {
+        this.metrics.visitsRecorded.inc(batch.length)
+        this.metrics.visitBatchSize.observe(batch.length)
+        const cached = await this.cacheTotal(total)
+        const first = total - batch.length + 1
+        return batch.map((_, i) => ({ visits: first + i, dbTime, cached }))
+      }
+    })
   }
 
   record(): Promise<RecordedVisit> {
-    return new Promise((resolve, reject) => {
-      this.queue.push({ resolve, reject })
-      this.flush()
-    })
+    return this.commits.enqueue()
   }
 
   /** Resolves once every visit handed to record() has been answered. */
   drain(): Promise<void> {
-    if (this.unanswered === 0 && this.queue.length === 0) return Promise.resolve()
-    return new Promise((resolve) => this.idleWaiters.push(resolve))
-  }
-
-  private flush(): void {
-    while (this.inFlight < this.maxInFlight && this.queue.length > 0) {
-      const batch = this.queue.splice(0, this.maxBatch)
-      this.inFlight++
-      this.unanswered++
-      // The slot is given back as soon as the transaction settles, not after the cache update:
-      // a Redis that hangs then delays each visit by one command timeout, not by a queue of them.
-      let released = false
-      const release = () => {
-        if (released) return
-        released = true
-        this.inFlight--
-        this.flush()
-      }
-      void this.commit(batch, release).finally(() => {
-        release()
-        this.unanswered--
-        if (this.unanswered === 0 && this.queue.length === 0) this.idleWaiters.splice(0).forEach((done) => done())
-      })
-    }
-  }
-
-  private async commit(batch: Waiter[], committed: () => void): Promise<void> {
-    let total: number
-    let dbTime: Date
-    try {
-      const row = await guard('db', () => this.repository.record(this.label, batch.length))
-      total = row.total
-      dbTime = row.db_time
-    } catch (err) {
-      for (const waiter of batch) waiter.reject(err)
-      return
-    } finally {
-      committed()
-    }
-    this.metrics.visitsRecorded.inc(batch.length)
-    this.metrics.visitBatchSize.observe(batch.length)
-    const cached = await this.cacheTotal(total)
-    const first = total - batch.length + 1
-    batch.forEach((waiter, i) => waiter.resolve({ visits: first + i, dbTime, cached }))
+    return this.commits.drain()
   }
 
   private async cacheTotal(total: number): Promise<boolean> {
