@@ -1,5 +1,9 @@
 import { readSecret } from './config/secrets.js'
 import { readTrustProxy } from './config/trust-proxy.js'
+import { SETTINGS } from './config/table.js'
+import { ConfigError, configError, parseUrl, readSetting, type Env, type SettingValue } from './config/parse.js'
+
+export { ConfigError }
 
 /** Everything the service reads from its environment, parsed and checked once at start. */
 export interface Config {
@@ -56,58 +60,16 @@ export interface RedisConfig {
   tls: boolean
 }
 
-export class ConfigError extends Error {
-  override name = 'ConfigError'
-}
-
-type Env = Record<string, string | undefined>
-
-const configError = (message: string): ConfigError => new ConfigError(message)
-
-function readInt(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name]
-  if (raw === undefined || raw.trim() === '') return fallback
-  if (!/^-?\d+$/.test(raw.trim())) throw new ConfigError(`${name} must be an integer, got "${raw}"`)
-  const value = Number(raw)
-  if (value < min || value > max) throw new ConfigError(`${name} must be between ${min} and ${max}, got ${value}`)
-  return value
-}
-
-function readBool(env: Env, name: string, fallback: boolean): boolean {
-  const raw = env[name]?.trim().toLowerCase()
-  if (raw === undefined || raw === '') return fallback
-  if (['1', 'true', 'yes', 'on'].includes(raw)) return true
-  if (['0', 'false', 'no', 'off'].includes(raw)) return false
-  throw new ConfigError(`${name} must be true or false, got "${env[name]}"`)
-}
-
-function readString(env: Env, name: string, fallback: string): string {
-  const raw = env[name]
-  return raw === undefined || raw === '' ? fallback : raw
-}
-
-function optional(env: Env, name: string): string | undefined {
-  const raw = env[name]
-  return raw === undefined || raw === '' ? undefined : raw
-}
-
-function parseUrl(name: string, raw: string, protocols: string[]): URL {
-  let url: URL
-  try {
-    url = new URL(raw)
-  } catch {
-    // Never echo the value: it may hold a password.
-    throw new ConfigError(`${name} is not a valid URL`)
-  }
-  if (!protocols.includes(url.protocol)) {
-    throw new ConfigError(`${name} must start with ${protocols.map((p) => `${p}//`).join(' or ')}`)
-  }
-  return url
-}
+/** One setting of the table, parsed from `env`. */
+const setting =
+  (env: Env) =>
+  <K extends keyof typeof SETTINGS>(key: K): SettingValue<(typeof SETTINGS)[K]> =>
+    readSetting(env, SETTINGS[key])
 
 function parseDatabase(env: Env): DatabaseConfig {
-  const poolMax = readInt(env, 'PG_POOL_MAX', 10, 1, 200)
-  const databaseUrl = optional(env, 'DATABASE_URL')
+  const read = setting(env)
+  const poolMax = read('pgPoolMax')
+  const databaseUrl = env.DATABASE_URL || undefined
   if (databaseUrl !== undefined) {
     const url = parseUrl('DATABASE_URL', databaseUrl, ['postgres:', 'postgresql:'])
     const sslmode = url.searchParams.get('sslmode')
@@ -125,18 +87,19 @@ function parseDatabase(env: Env): DatabaseConfig {
     }
   }
   return {
-    host: readString(env, 'PGHOST', 'db'),
-    port: readInt(env, 'PGPORT', 5432, 1, 65535),
-    user: readString(env, 'PGUSER', 'postgres'),
+    host: read('pgHost'),
+    port: read('pgPort'),
+    user: read('pgUser'),
     password: readSecret(env, 'PGPASSWORD', configError),
-    database: readString(env, 'PGDATABASE', 'postgres'),
-    ssl: (optional(env, 'PGSSLMODE') ?? 'disable') !== 'disable',
+    database: read('pgDatabase'),
+    ssl: read('pgSslMode') !== 'disable',
     poolMax
   }
 }
 
 function parseRedis(env: Env): RedisConfig {
-  const redisUrl = optional(env, 'REDIS_URL')
+  const read = setting(env)
+  const redisUrl = env.REDIS_URL || undefined
   if (redisUrl !== undefined) {
     const url = parseUrl('REDIS_URL', redisUrl, ['redis:', 'rediss:'])
     const dbPath = url.pathname.replace(/^\//, '')
@@ -154,50 +117,42 @@ function parseRedis(env: Env): RedisConfig {
     }
   }
   return {
-    host: readString(env, 'REDIS_HOST', 'cache'),
-    port: readInt(env, 'REDIS_PORT', 6379, 1, 65535),
-    username: optional(env, 'REDIS_USERNAME'),
+    host: read('redisHost'),
+    port: read('redisPort'),
+    username: read('redisUsername'),
     password: readSecret(env, 'REDIS_PASSWORD', configError),
-    db: readInt(env, 'REDIS_DB', 0, 0, 15),
-    tls: readBool(env, 'REDIS_TLS', false)
+    db: read('redisDb'),
+    tls: read('redisTls')
   }
 }
 
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
-
 export function loadConfig(env: Env = process.env): Config {
-  const logLevel = readString(env, 'LOG_LEVEL', 'info')
-  if (!LOG_LEVELS.includes(logLevel))
-    throw new ConfigError(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`)
-  const apiToken = optional(env, 'API_TOKEN')
-  if (apiToken !== undefined && apiToken.length < 16)
-    throw new ConfigError('API_TOKEN must be at least 16 characters long')
+  const read = setting(env)
+  const logLevel = read('logLevel')
+  const apiToken = read('apiToken')
   return {
-    host: readString(env, 'HOST', '0.0.0.0'),
-    port: readInt(env, 'PORT', 8000, 0, 65535),
+    host: read('host'),
+    port: read('port'),
     logLevel,
-    nodeEnv: readString(env, 'NODE_ENV', 'development'),
+    nodeEnv: read('nodeEnv'),
     database: parseDatabase(env),
     redis: parseRedis(env),
-    startupTimeoutS: readInt(env, 'STARTUP_TIMEOUT_S', 60, 0, 3600),
-    cacheTtlS: readInt(env, 'CACHE_TTL_S', 60, 1, 86400),
+    startupTimeoutS: read('startupTimeoutS'),
+    cacheTtlS: read('cacheTtlS'),
     apiToken,
-    rateLimitMax: readInt(env, 'RATE_LIMIT_MAX', 0, 0, 1_000_000),
-    corsOrigins: (optional(env, 'CORS_ORIGIN') ?? '')
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean),
-    dependencyTimeoutMs: readInt(env, 'DEPENDENCY_TIMEOUT_MS', 2000, 50, 60000),
-    migrateOnStart: readBool(env, 'MIGRATE_ON_START', true),
+    rateLimitMax: read('rateLimitMax'),
+    corsOrigins: read('corsOrigins'),
+    dependencyTimeoutMs: read('dependencyTimeoutMs'),
+    migrateOnStart: read('migrateOnStart'),
     trustProxy: readTrustProxy(env, configError),
-    stackImageNote: optional(env, 'STACK_IMAGE_NOTE'),
-    visitsRetentionDays: readInt(env, 'VISITS_RETENTION_DAYS', 30, 0, 36_500),
-    maxInFlightPerConnection: readInt(env, 'MAX_IN_FLIGHT_PER_CONNECTION', 4, 1, 100),
-    requestTimeoutMs: readInt(env, 'REQUEST_TIMEOUT_MS', 30_000, 1000, 600_000),
+    stackImageNote: read('stackImageNote'),
+    visitsRetentionDays: read('visitsRetentionDays'),
+    maxInFlightPerConnection: read('maxInFlightPerConnection'),
+    requestTimeoutMs: read('requestTimeoutMs'),
     pressure: {
-      maxEventLoopDelayMs: readInt(env, 'MAX_EVENT_LOOP_DELAY_MS', 1000, 0, 60_000),
-      maxHeapUsedMb: readInt(env, 'MAX_HEAP_USED_MB', 256, 0, 65_536),
-      maxRssMb: readInt(env, 'MAX_RSS_MB', 320, 0, 65_536)
+      maxEventLoopDelayMs: read('maxEventLoopDelayMs'),
+      maxHeapUsedMb: read('maxHeapUsedMb'),
+      maxRssMb: read('maxRssMb')
     }
   }
 }
