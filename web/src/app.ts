@@ -70,7 +70,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await loadShedding(app, config.pressure)
   await app.register(cors, { origins: config.corsOrigins })
   await app.register(rateLimit, { max: config.rateLimitMax })
-  await app.register(swagger, { version: VERSION })
+  await app.register(swagger, { version: VERSION, token: config.apiToken !== undefined })
   await app.register(staticFiles)
 
   visitRoutes(app, context)
