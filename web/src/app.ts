@@ -13,6 +13,7 @@ import errorHandler from './plugins/app/error-handler.js'
 import shutdown from './plugins/app/shutdown.js'
 import metricsHook from './plugins/app/metrics-hook.js'
 import auth from './plugins/app/auth.js'
+import httpPreconditions from './plugins/app/http-preconditions.js'
 import securityHeaders, { securityHeaders as computeSecurityHeaders } from './plugins/external/security-headers.js'
 import cors from './plugins/external/cors.js'
 import rateLimit from './plugins/external/rate-limit.js'
@@ -63,12 +64,13 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(errorHandler)
   await app.register(shutdown)
   await app.register(securityHeaders, { headers })
+  await app.register(httpPreconditions)
   await app.register(metricsHook, { metrics })
   await app.register(auth, { token: config.apiToken })
   await loadShedding(app, config.pressure)
   await app.register(cors, { origins: config.corsOrigins })
   await app.register(rateLimit, { max: config.rateLimitMax })
-  await app.register(swagger, { version: VERSION })
+  await app.register(swagger, { version: VERSION, token: config.apiToken !== undefined })
   await app.register(staticFiles)
 
   visitRoutes(app, context)

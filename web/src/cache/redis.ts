@@ -1,12 +1,14 @@
 import { Redis, type RedisOptions } from 'ioredis'
 import type { FastifyBaseLogger } from 'fastify'
 import type { RedisConfig } from '../config.js'
+import { boundCommands } from './deadline.js'
 
 /**
  * Commands fail fast while Redis is away (no offline queue) and time out when it hangs,
  * so a dead or frozen cache never holds a request hostage. Reconnection is endless, with backoff.
  */
 export function createRedis(config: RedisConfig, dependencyTimeoutMs: number, log: FastifyBaseLogger): Redis {
+  const commandTimeoutMs = Math.min(dependencyTimeoutMs, 1000)
   const options: RedisOptions = {
     host: config.host,
     port: config.port,
@@ -17,7 +19,7 @@ export function createRedis(config: RedisConfig, dependencyTimeoutMs: number, lo
     connectionName: 'web-db-cache',
     enableOfflineQueue: false,
     maxRetriesPerRequest: 1,
-    commandTimeout: Math.min(dependencyTimeoutMs, 1000),
+    commandTimeout: commandTimeoutMs,
     connectTimeout: dependencyTimeoutMs,
     lazyConnect: true,
     // Commands issued in the same event-loop turn (by concurrent requests) go out in one write and
@@ -26,6 +28,7 @@ export function createRedis(config: RedisConfig, dependencyTimeoutMs: number, lo
     retryStrategy: (attempt) => Math.min(50 * 2 ** attempt, 2000)
   }
   const redis = new Redis(options)
+  boundCommands(redis, commandTimeoutMs)
   let reported = false
   redis.on('error', (err: Error) => {
     // One line per outage, not one per reconnect attempt.

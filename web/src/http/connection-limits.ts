@@ -66,7 +66,10 @@ export function limitedServer(limits: ConnectionLimits): (handler: Handler) => h
         requestTimeout: limits.requestTimeoutMs,
         headersTimeout: Math.min(limits.requestTimeoutMs, 10_000),
         // How often Node looks for requests past their deadline (its default is 30 s).
-        connectionsCheckingInterval: Math.min(1000, limits.requestTimeoutMs)
+        connectionsCheckingInterval: Math.min(1000, limits.requestTimeoutMs),
+        // Node would answer a missing Host, and an Expect it cannot meet, itself: an empty 400 or 417
+        // with none of our headers. Both reach the app instead (see plugins/app/http-preconditions.ts).
+        requireHostHeader: false
       },
       (req, res) => {
         let state = states.get(req.socket)
@@ -87,6 +90,7 @@ export function limitedServer(limits: ConnectionLimits): (handler: Handler) => h
         req.socket.pause()
       }
     )
+    server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => server.emit('request', req, res))
     server.on('connection', (socket: Socket) => {
       sockets.add(socket)
       socket.once('close', () => sockets.delete(socket))

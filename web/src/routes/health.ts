@@ -70,7 +70,18 @@ export function healthRoutes(app: App, { health, metrics, config }: RouteContext
 
   app.get(
     '/metrics',
-    { schema: { summary: 'Prometheus metrics', tags: ['health'], hide: false } },
+    {
+      schema: {
+        summary: 'Prometheus metrics',
+        tags: ['health'],
+        response: {
+          200: {
+            description: 'Prometheus text exposition format',
+            content: { [metrics.registry.contentType]: { schema: Type.String() } }
+          }
+        }
+      }
+    },
     async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics())
   )
 }

@@ -1,17 +1,9 @@
 import { Type } from 'typebox'
 import { errorResponses } from '../schemas/common.js'
-import { Email, UserId, UserPage, Username } from '../schemas/users.js'
+import { Email, PageQuery, UserId, UserPage, Username } from '../schemas/users.js'
 import type { App, RouteContext } from './route-context.js'
 
 const UserRef = Type.Ref('User')
-
-const Page = Type.Object(
-  {
-    limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
-    offset: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 0 })
-  },
-  { additionalProperties: false }
-)
 
 const CreateUser = Type.Object({ username: Username, email: Email }, { additionalProperties: false })
 const UpdateUser = Type.Object(
@@ -26,7 +18,7 @@ export function userRoutes(app: App, { users }: RouteContext): void {
       schema: {
         summary: 'List users (cache-aside)',
         tags: ['users'],
-        querystring: Page,
+        querystring: PageQuery,
         response: {
           200: UserPage,
           ...errorResponses(400, 503)
@@ -36,7 +28,7 @@ export function userRoutes(app: App, { users }: RouteContext): void {
     async (request, reply) => {
       // The page is cached as JSON in the shape above; it leaves as stored, with the flag appended,
       // rather than being parsed and serialized again on every hit.
-      const { text, cached } = await users.listText(request.query.limit, request.query.offset)
+      const { text, cached } = await users.listText(request.query)
       // A string with a JSON content type is sent as it is (the schema's serializer is for objects).
       return reply.type('application/json; charset=utf-8').send(`${text.slice(0, -1)},"cached":${cached}}` as never)
     }

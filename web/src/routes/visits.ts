@@ -44,7 +44,7 @@ export function visitRoutes(app: App, { visits }: RouteContext): void {
             description: 'the visit, as JSON, or the status page for browsers',
             content: { 'application/json': { schema: HomeResponse }, 'text/html': { schema: Type.String() } }
           },
-          ...errorResponses(503)
+          ...errorResponses(429, 503)
         }
       }
     },

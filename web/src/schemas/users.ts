@@ -32,5 +32,35 @@ export const UserPage = Type.Object({
   limit: Type.Integer(),
   offset: Type.Integer(),
   users: Type.Array(Type.Ref('User')),
+  next_cursor: Type.Union([Type.String(), Type.Null()], {
+    description: 'pass as `cursor` for the page after this one; null on the last page'
+  }),
   cached: Type.Boolean()
 })
+
+/**
+ * Offset pages cost O(offset): PostgreSQL walks every skipped row. 5,000 keeps the worst one a few
+ * milliseconds; deeper than that, a client follows next_cursor, which costs O(limit) at any depth.
+ */
+export const MAX_OFFSET = 5_000
+
+export const PageQuery = Type.Object(
+  {
+    limit: Type.Integer({ minimum: 1, maximum: 100, default: 20 }),
+    offset: Type.Integer({
+      minimum: 0,
+      maximum: MAX_OFFSET,
+      default: 0,
+      description: `rows to skip, at most ${MAX_OFFSET}; for deeper pages use cursor`
+    }),
+    cursor: Type.Optional(
+      Type.String({
+        minLength: 1,
+        maxLength: 24,
+        pattern: '^[A-Za-z0-9_-]+$',
+        description: 'opaque: the next_cursor of the page before; the page starts after it (keyset pagination)'
+      })
+    )
+  },
+  { additionalProperties: false }
+)

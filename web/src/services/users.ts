@@ -1,6 +1,7 @@
 import type { DatabaseError } from 'pg'
 import type { UserRepository, UserRow } from '../db/repositories/users.js'
-import { conflict, guard, notFound } from '../dependency-failure.js'
+import { badRequest, conflict, guard, notFound } from '../dependency-failure.js'
+import { decodeCursor, encodeCursor } from './user-cursor.js'
 import type { CachedCollection, CachedRead } from '../cache/collection.js'
 
 export interface User {
@@ -16,6 +17,15 @@ export interface UserPage {
   limit: number
   offset: number
   users: User[]
+  /** Where the next page starts (GET /users?cursor=...); null on the last page. */
+  next_cursor: string | null
+}
+
+export interface PageQuery {
+  limit: number
+  offset: number
+  /** An opaque cursor from a previous page's next_cursor. */
+  cursor?: string | undefined
 }
 
 export interface UserInput {
@@ -48,20 +58,24 @@ export class UserService {
     private readonly cache: CachedCollection
   ) {}
 
-  list(limit: number, offset: number): Promise<CachedRead<UserPage>> {
-    return this.cache.read(`list:${limit}:${offset}`, () => this.loadPage(limit, offset))
-  }
-
   /** The page as JSON text (a UserPage), straight from the cache on a hit. */
-  listText(limit: number, offset: number): Promise<{ text: string; cached: boolean }> {
-    return this.cache.readText(`list:${limit}:${offset}`, () => this.loadPage(limit, offset))
+  listText(query: PageQuery): Promise<{ text: string; cached: boolean }> {
+    if (query.cursor !== undefined && query.offset !== 0) {
+      throw badRequest('offset and cursor cannot be combined: a cursor already says where the page starts')
+    }
+    const after = query.cursor === undefined ? 0 : decodeCursor(query.cursor)
+    return this.cache.readText(`list:${query.limit}:${query.offset}:${after}`, () =>
+      this.loadPage(query.limit, query.offset, after)
+    )
   }
 
-  private async loadPage(limit: number, offset: number): Promise<UserPage> {
-    const rows = await guard('db', () => this.repository.page(limit, offset))
-    // Past the last page there is no row to carry the total; ask for it separately.
-    const total = rows[0]?.total ?? (await this.count())
-    return { total, limit, offset, users: rows.map(toUser) }
+  private async loadPage(limit: number, offset: number, after: number): Promise<UserPage> {
+    // One row more than asked says whether there is a next page, without a second query.
+    const { total, rows } = await guard('db', () => this.repository.page(limit + 1, after, offset))
+    const users = rows.slice(0, limit).map(toUser)
+    const last = users.at(-1)
+    const next_cursor = rows.length > limit && last !== undefined ? encodeCursor(last.id) : null
+    return { total, limit, offset, users, next_cursor }
   }
 
   async get(id: number): Promise<CachedRead<User>> {
@@ -89,10 +103,6 @@ export class UserService {
     const deleted = await guard('db', () => this.repository.delete(id))
     if (!deleted) throw notFound(`No user with id ${id}`)
     await this.cache.invalidate()
-  }
-
-  private count(): Promise<number> {
-    return guard('db', () => this.repository.count())
   }
 
   private async write(query: () => Promise<UserRow | undefined>): Promise<User> {

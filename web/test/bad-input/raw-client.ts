@@ -1,6 +1,7 @@
 // Requests exactly as written, for the bad-input tests: no URL normalisation, any header, any
 // body bytes, one connection each.
 import http from 'node:http'
+import net from 'node:net'
 
 export interface Raw {
   status: number
@@ -53,4 +54,43 @@ export function nested(depth: number): unknown {
   let value: unknown = 'bottom'
   for (let i = 0; i < depth; i++) value = { down: value }
   return value
+}
+
+export interface RawReply extends Raw {
+  /** Interim (1xx) status lines that came before the final answer. */
+  interim: number[]
+}
+
+/**
+ * Writes `request` byte for byte on a new TCP connection (no Host or other header added) and
+ * reads until the server closes it: send `Connection: close` (the socket is not half-closed first,
+ * which Node takes as the client giving up).
+ */
+export function rawSocket(base: string, request: string): Promise<RawReply> {
+  const url = new URL(base)
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host: url.hostname, port: Number(url.port) }, () => socket.write(request))
+    const chunks: Buffer[] = []
+    socket.setTimeout(10_000, () => socket.destroy(new Error('no answer within 10 s')))
+    socket.on('data', (c: Buffer) => chunks.push(c))
+    socket.on('error', reject)
+    socket.on('close', () => {
+      let text = Buffer.concat(chunks).toString('utf8')
+      const interim: number[] = []
+      for (let m = /^HTTP\/1\.1 (1\d\d)[^\r]*\r\n(?:[^\r]+\r\n)*\r\n/.exec(text); m;) {
+        interim.push(Number(m[1]))
+        text = text.slice(m[0].length)
+        m = /^HTTP\/1\.1 (1\d\d)[^\r]*\r\n(?:[^\r]+\r\n)*\r\n/.exec(text)
+      }
+      const end = text.indexOf('\r\n\r\n')
+      const [statusLine = '', ...lines] = text.slice(0, end < 0 ? undefined : end).split('\r\n')
+      const headers: http.IncomingHttpHeaders = {}
+      for (const line of lines) {
+        const colon = line.indexOf(':')
+        headers[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim()
+      }
+      const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(statusLine)?.[1] ?? 0)
+      resolve({ status, headers, body: end < 0 ? '' : text.slice(end + 4), interim })
+    })
+  })
 }

@@ -10,20 +10,36 @@ export interface UserRow {
 
 const COLUMNS = 'id, username, email, created_at, updated_at'
 
-// The page and the total in one round trip; the window count is taken over the same snapshot.
-const LIST = `SELECT ${COLUMNS}, count(*) OVER ()::int AS total FROM users ORDER BY id LIMIT $1 OFFSET $2`
+/**
+ * One page and the total, in one statement (one snapshot). The page walks the primary key from
+ * just after `$2` (a keyset cursor; 0 for the first page) and skips `$3` rows: O(limit + offset)
+ * rows touched however deep the page. The total is the trigger-kept row count, O(1). The count row
+ * always exists, so a page past the end still comes back as one row, with the user columns null.
+ */
+export const PAGE_SQL = `
+SELECT c.total::int AS total, u.id, u.username, u.email, u.created_at, u.updated_at
+FROM row_counts c
+LEFT JOIN LATERAL (
+  SELECT ${COLUMNS} FROM users WHERE id > $2 ORDER BY id LIMIT $1 OFFSET $3
+) u ON true
+WHERE c.table_name = 'users'
+ORDER BY u.id`
+
+export interface Page {
+  total: number
+  rows: UserRow[]
+}
 
 /** Every statement on the users table; driver errors pass through for the service to map. */
 export class UserRepository {
   constructor(private readonly pool: Pool) {}
 
-  async page(limit: number, offset: number): Promise<Array<UserRow & { total: number }>> {
-    return (await this.pool.query<UserRow & { total: number }>(LIST, [limit, offset])).rows
-  }
-
-  async count(): Promise<number> {
-    const { rows } = await this.pool.query<{ total: number }>('SELECT count(*)::int AS total FROM users')
-    return rows[0]?.total ?? 0
+  /** Up to `limit` users with an id above `after`, skipping the first `offset` of them. */
+  async page(limit: number, after: number, offset: number): Promise<Page> {
+    type Row = { total: number } & { [K in keyof UserRow]: UserRow[K] | null }
+    const { rows } = await this.pool.query<Row>(PAGE_SQL, [limit, after, offset])
+    const total = rows[0]?.total ?? 0
+    return { total, rows: rows.filter((row): row is Row & UserRow => row.id !== null) }
   }
 
   async byId(id: number): Promise<UserRow | undefined> {
