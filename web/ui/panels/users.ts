@@ -7,8 +7,10 @@ import { USERS_EVERY } from '../timing.js'
 
 const USERS_PAGE = 10
 
-let usersOffset = 0
-let usersTotal = 0
+// Keyset paging: the cursor each visited page started from (null: the first page), so that
+// "previous" goes back exactly and "next" costs the same at any depth.
+let pageCursors: (string | null)[] = [null]
+let nextCursor: string | null = null
 /** Reload the users on the next poll (set after a failure or a change of the services' state). */
 let usersDue = true
 
@@ -29,7 +31,9 @@ export async function refreshUsersIfDue(polls: number): Promise<void> {
 export async function loadUsers(): Promise<void> {
   // Paging and polling can overlap: only the answer to the latest request is shown.
   const mine = ++usersRequest
-  const reply = await api<UserPage>(`/users?limit=${USERS_PAGE}&offset=${usersOffset}`)
+  const cursor = pageCursors[pageCursors.length - 1] ?? null
+  const query = cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`
+  const reply = await api<UserPage>(`/users?limit=${USERS_PAGE}${query}`)
   if (mine !== usersRequest) return
   const error = $('users-error')
   const badge = $('users-source')
@@ -44,20 +48,22 @@ export async function loadUsers(): Promise<void> {
   }
   error.hidden = true
   const page = reply.body
-  usersTotal = page.total
-  if (page.users.length === 0 && page.offset > 0 && page.total > 0) {
-    // The page emptied (users were deleted): go back to the last page that has rows.
-    usersOffset = Math.max(0, Math.floor((page.total - 1) / USERS_PAGE) * USERS_PAGE)
+  if (page.users.length === 0 && pageCursors.length > 1 && page.total > 0) {
+    // The page emptied (users were deleted): go back to the previous one.
+    pageCursors.pop()
     return loadUsers()
   }
+  nextCursor = page.next_cursor
   badge.dataset.source = page.cached ? 'cache' : 'db'
   badge.textContent = page.cached ? 'from cache' : 'from PostgreSQL'
   renderRows(page)
-  const first = page.users.length === 0 ? 0 : page.offset + 1
-  const last = page.offset + page.users.length
+  // Rows before this page, counted as full pages: exact unless users were deleted meanwhile.
+  const skipped = (pageCursors.length - 1) * USERS_PAGE
+  const first = page.users.length === 0 ? 0 : skipped + 1
+  const last = skipped + page.users.length
   $('users-range').textContent = `${first}–${last} of ${numberFormat.format(page.total)}`
-  $<HTMLButtonElement>('users-prev').disabled = page.offset === 0
-  $<HTMLButtonElement>('users-next').disabled = last >= page.total
+  $<HTMLButtonElement>('users-prev').disabled = pageCursors.length === 1
+  $<HTMLButtonElement>('users-next').disabled = nextCursor === null
 }
 
 function renderRows(page: UserPage): void {
@@ -91,11 +97,11 @@ function renderRows(page: UserPage): void {
 
 export function wireUsersPager(): void {
   $('users-prev').addEventListener('click', () => {
-    usersOffset = Math.max(0, usersOffset - USERS_PAGE)
+    if (pageCursors.length > 1) pageCursors.pop()
     void loadUsers()
   })
   $('users-next').addEventListener('click', () => {
-    if (usersOffset + USERS_PAGE < usersTotal) usersOffset += USERS_PAGE
+    if (nextCursor !== null) pageCursors = [...pageCursors, nextCursor]
     void loadUsers()
   })
 }
