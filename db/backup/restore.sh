@@ -114,16 +114,20 @@ ALTER DATABASE \"$db_name\" RENAME TO \"$2\"; ALTER DATABASE \"$1\" RENAME TO \"
 # the restored one); cached user lists are dropped and their generation moved on, so a fill that
 # started before cannot put an old list back. Key/value entries are Redis's own data: kept.
 align_redis() {
-  local ttl stale label total
+  local ttl commands replies
   ttl=$(env_value CACHE_TTL_S 60)
-  stale=$(redis --scan --pattern 'visit_counter:*' | tr '\n' ' ')
-  # shellcheck disable=SC2086 # one key per word
-  [ -z "${stale// /}" ] || redis DEL $stale >/dev/null
-  redis DEL users:cache >/dev/null
-  redis INCR users:gen >/dev/null
-  while read -r label total; do
-    [ -z "$label" ] || [ "$(redis SET "visit_counter:$label" "$total" EX "$ttl")" = OK ]
-  done < <(psql_db "$db_name" "SELECT label || ' ' || total FROM visit_counter")
+  # One redis-cli session for all of it: every exec into a container costs a second or more.
+  commands=$(
+    redis --scan --pattern 'visit_counter:*' | sed -n 's/^\(visit_counter:[^ ]*\)$/DEL \1/p'
+    echo 'DEL users:cache'
+    echo 'INCR users:gen'
+    psql_db "$db_name" "SELECT 'SET visit_counter:' || label || ' ' || total || ' EX $ttl' FROM visit_counter"
+  )
+  replies=$(printf '%s\n' "$commands" | "${compose[@]}" exec -T cache redis-cli --no-auth-warning) || return 1
+  if printf '%s\n' "$replies" | grep -Eq '^(ERR|WRONGTYPE|NOAUTH|NOPERM|LOADING|MISCONF|READONLY)'; then
+    echo "restore: Redis refused: $(printf '%s\n' "$replies" | grep -E '^[A-Z]+ ' | head -n 1)" >&2
+    return 1
+  fi
 }
 
 # Every web container that was running is running again, answers /readyz (PostgreSQL reachable,
@@ -163,7 +167,21 @@ wait_web() {
   done
 }
 
-start_web() { [ -z "$web_ids" ] || "${compose[@]}" start web >/dev/null; }
+# Compose's progress lines only when it fails.
+quiet() { # quiet COMMAND...
+  local out
+  out=$("$@" 2>&1) || {
+    echo "$out" >&2
+    return 1
+  }
+}
+start_web() { [ -z "$web_ids" ] || quiet "${compose[@]}" start web; }
+stop_web() { [ -z "$web_ids" ] || quiet "${compose[@]}" stop web; }
+drop_db() { # drop_db NAME: when it exists
+  [ "$(psql_db postgres "SELECT 1 FROM pg_database WHERE datname = '$1'")" != 1 ] || psql_db postgres "DROP DATABASE \"$1\""
+}
+# Progress, with the seconds since web was stopped.
+step_say() { echo "==> $* ($(seconds_since "$start")s)"; }
 
 # none: nothing touched yet; stopped: web is stopped; staging: a new database holds (part of) the
 # dump; swapped: the dump is live, the previous database kept under $previous; done.
@@ -175,8 +193,8 @@ on_exit() {
   echo >&2
   echo "restore: FAILED or interrupted (step: $step); putting things back as they were." >&2
   if [ "$step" = swapped ]; then
-    "${compose[@]}" stop web >/dev/null 2>&1 || true
-    psql_db postgres "DROP DATABASE IF EXISTS \"$failed\"" >/dev/null 2>&1 || true
+    stop_web || true
+    drop_db "$failed" || true
     if swap "$previous" "$failed"; then
       echo "restore: the previous database is live again; the restored one is kept as \"$failed\" to inspect (drop it when done)." >&2
     else
@@ -184,7 +202,7 @@ on_exit() {
     fi
     align_redis || echo "restore: Redis could not be brought in line; it refills itself (counters expire after CACHE_TTL_S)." >&2
   else
-    psql_db postgres "DROP DATABASE IF EXISTS \"$staging\"" >/dev/null 2>&1 || true
+    drop_db "$staging" || true
   fi
   if [ -n "$web_ids" ]; then
     echo "restore: starting web again." >&2
@@ -205,30 +223,32 @@ trap 'exit 143' TERM
 start=$(now_ms)
 echo "==> Stopping web"
 step=stopped
-[ -z "$web_ids" ] || "${compose[@]}" stop web >/dev/null
+stop_web
 step=staging
-psql_db postgres "DROP DATABASE IF EXISTS \"$staging\"" && psql_db postgres "CREATE DATABASE \"$staging\""
-echo "==> Restoring into a new database \"$staging\" in one transaction"
+drop_db "$staging"
+psql_db postgres "CREATE DATABASE \"$staging\""
+step_say "Restoring into a new database \"$staging\" in one transaction"
 # shellcheck disable=SC2016 # expanded by the container's shell
 in_db sh -c 'pg_restore -U "$POSTGRES_USER" -d "$1" --single-transaction --exit-on-error --no-owner --no-acl' \
   pg_restore "$staging" <"$file"
-psql_db postgres "DROP DATABASE IF EXISTS \"$previous\""
-echo "==> Swapping it in (the current database is kept as \"$previous\" until web is ready on the new one)"
+drop_db "$previous"
+step_say "Swapping it in (the current database is kept as \"$previous\" until web is ready on the new one)"
 swap "$staging" "$previous"
 step=swapped
-echo "==> Bringing Redis in line with it (visit counters from PostgreSQL, cached lists dropped)"
+step_say "Bringing Redis in line with it (visit counters from PostgreSQL, cached lists dropped)"
 align_redis
 if [ -n "$web_ids" ]; then
-  echo "==> Starting web (it applies pending migrations) and waiting until it is ready"
+  step_say "Starting web (it applies pending migrations) and waiting until it is ready"
   start_web
   wait_web
 fi
-psql_db postgres "DROP DATABASE \"$previous\""
+drop_db "$previous"
 step=done
+took=$(seconds_since "$start")
 counts=$(psql_db "$db_name" "SELECT (SELECT count(*) FROM users) || ' users, ' || (SELECT coalesce(sum(total), 0) FROM visit_counter) || ' visits'")
 cat <<DONE
-==> Restored $(basename "$file") in $(seconds_since "$start")s.
+==> Restored $(basename "$file") in ${took}s (web stopped for that long).
     Schema:  $(schema_version) (the dump had $dump_schema)
     Data:    $counts
-    web:     ${web_ids:+ready}${web_ids:-was not running; start it with ./run.sh}
+    web:     $([ -n "$web_ids" ] && echo "ready ($(echo "$web_ids" | wc -w) replica(s))" || echo 'was not running; start it with ./run.sh')
 DONE
