@@ -21,12 +21,10 @@ async function webContainers(): Promise<string[]> {
   return r.stdout.split('\n').filter(Boolean).sort()
 }
 
-async function imageOf(ref: string): Promise<string> {
-  const r = await must(
-    `image of ${ref}`,
-    docker(['inspect', '-f', '{{if .Image}}{{.Image}}{{else}}{{.Id}}{{end}}', ref])
-  )
-  return r.stdout.trim()
+/** The image id a container runs, or an image name stands for. */
+async function imageOf(kind: 'container' | 'image', ref: string): Promise<string> {
+  const format = kind === 'container' ? '{{.Image}}' : '{{.Id}}'
+  return (await must(`image of ${ref}`, docker([kind, 'inspect', '-f', format, ref]))).stdout.trim()
 }
 
 /** Every replica answering through the proxy, by hostname (a container id's first 12 characters). */
@@ -90,7 +88,7 @@ export async function checkUpdate(): Promise<void> {
 
   await report.check('a new image that never becomes healthy: refused, the old replicas keep serving', async () => {
     const old = await webContainers()
-    const tagged = await imageOf(`${old[0] ?? ''}`)
+    const tagged = await imageOf('container', old[0] ?? '')
     // The broken version: the service's process exits at once (the last CMD wins).
     const dockerfile = join(stack.workdir, 'web', 'Dockerfile')
     const original = readFileSync(dockerfile, 'utf8')
@@ -120,7 +118,7 @@ export async function checkUpdate(): Promise<void> {
       .split('\n')
       .find((line) => line.endsWith('-web') || line.endsWith('_web'))
     expect(
-      image !== undefined && (await imageOf(image)) === tagged,
+      image !== undefined && (await imageOf('image', image)) === tagged,
       'the web image tag does not name the running image'
     )
     const first = said.split('\n').find((line) => line.includes('FAILED')) ?? ''
