@@ -9,7 +9,8 @@
 // STACK_TEST_STAND_IN_PREFIX names stand-ins already built (offline/stand-ins.sh with that
 // STAND_IN_PREFIX, on a shared engine say): the test uses them and leaves them in place.
 // It prints timings and ends with "N passed, M failed"; the exit code is non-zero on any failure.
-// STACK_TEST_TIMEOUT_S (default 1200) bounds the whole run.
+// STACK_TEST_TIMEOUT_S (default 2400) bounds the whole run: the restore drill and the updates take
+// ten minutes or so of it on a busy machine.
 import { report, PhaseError } from './lib/report.js'
 import { expect } from './lib/json.js'
 import { killAll } from './lib/process.js'
@@ -29,7 +30,7 @@ import { checkScale } from './checks/scale.js'
 import { checkRestore } from './checks/restore.js'
 import { checkUpdate } from './checks/update.js'
 
-const TOTAL_TIMEOUT_MS = Number(process.env.STACK_TEST_TIMEOUT_S ?? 1200) * 1000
+const TOTAL_TIMEOUT_MS = Number(process.env.STACK_TEST_TIMEOUT_S ?? 2400) * 1000
 const log = (msg: string): void => report.log(msg)
 
 async function main(): Promise<void> {
