@@ -10,6 +10,8 @@
 #   ./run.sh --backup   dump the running stack's database into BACKUP_DIR (default backups/)
 #   ./run.sh --restore FILE [--yes]   check FILE, then replace the database with it (docs/backups.md)
 #   ./run.sh --backup-status          when the last backup ran and how it went
+#   ./run.sh --update   build web from the code as it is, replace the running replicas one at a time
+#                       behind the proxy, without downtime (deploy/update.sh, docs/updates.md)
 #
 # Creates .env from .env.example with random passwords when there is none. Works with
 # `docker compose` (v2) or `docker-compose` (1.29), whichever exists. RUN_TIMEOUT_S (default 180)
@@ -27,7 +29,7 @@ usage() {
 reset=0 offline=0 dev=0 action='' restore_file='' restore_yes=''
 for arg in "$@"; do
   case "$arg" in
-    --backup | --backup-status | --restore) action=${arg#--} ;;
+    --backup | --backup-status | --restore | --update) action=${arg#--} ;;
     --yes) restore_yes=--yes ;;
     --reset) reset=1 ;;
     --offline) offline=1 ;;
@@ -100,7 +102,7 @@ fi
 echo "==> Using: ${compose[*]} (Docker engine $server)"
 
 # ---- backup and restore work on the running stack: no restart ------------------------------
-if [ -n "$action" ]; then
+if [ -n "$action" ] && [ "$action" != update ]; then
   export BACKUP_COMPOSE="${compose[*]}"
   case "$action" in
     backup) exec db/backup/backup.sh ;;
@@ -169,6 +171,12 @@ done
 STACK_IMAGE_NOTE=$(DOCKER=docker offline/stand-ins.sh note "${images[@]}")
 export STACK_IMAGE_NOTE
 [ -z "$STACK_IMAGE_NOTE" ] || echo "==> Note: $STACK_IMAGE_NOTE"
+
+# ---- an update replaces the running replicas, behind the proxy: no restart ------------------
+if [ "$action" = update ]; then
+  export UPDATE_COMPOSE="${compose[*]}"
+  exec deploy/update.sh
+fi
 
 # ---- down, up, wait ---------------------------------------------------------------------
 if [ "$reset" = 1 ]; then

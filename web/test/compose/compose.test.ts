@@ -300,12 +300,12 @@ test('.dockerignore keeps secrets, dependencies and build output out of the cont
 })
 
 test('run.sh: checks the engine by its answer, pulls with ways out, --reset, --offline, --dev, creates .env', () => {
-  for (const script of ['run.sh', 'offline/stand-ins.sh'])
+  for (const script of ['run.sh', 'offline/stand-ins.sh', 'deploy/update.sh', 'db/backup/restore.sh'])
     assert.ok((statSync(ROOT + script).mode & 0o111) !== 0, `${script} is executable`)
   const text = read('run.sh')
   assert.match(text, /down --volumes/)
   assert.match(text, /up -d --build/)
-  for (const flag of ['--reset', '--offline', '--dev']) assert.match(text, new RegExp(`${flag}\\)`))
+  for (const flag of ['--reset', '--offline', '--dev', '--update']) assert.match(text, new RegExp(`${flag}\\)`))
   assert.match(text, /docker compose version/)
   assert.match(text, /docker-compose/)
   assert.match(text, /\.env\.example/)
@@ -314,7 +314,7 @@ test('run.sh: checks the engine by its answer, pulls with ways out, --reset, --o
   assert.match(text, /\[ -z "\$server" \]/)
   assert.match(text, /offline\/stand-ins\.sh build/, '--offline uses the one recipe')
   assert.match(text, /-f compose\.yaml/, 'the production shape unless --dev')
-  for (const script of ['run.sh', 'offline/stand-ins.sh']) {
+  for (const script of ['run.sh', 'offline/stand-ins.sh', 'deploy/update.sh', 'db/backup/restore.sh']) {
     const r = spawnSync('bash', ['-n', ROOT + script], { encoding: 'utf8' })
     assert.equal(r.status, 0, r.stderr)
   }

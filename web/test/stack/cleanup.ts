@@ -1,17 +1,17 @@
 // Removes everything the test made in the engine (containers, networks, volumes, the web image,
 // the stand-in images) and the copy of the repository, then checks that nothing is left.
 import { docker } from './engine.js'
-import { compose, removeCopy, stack, PROJECT, PROJECT_LABEL, STAND_IN_PREFIX } from './stack.js'
+import { compose, removeCopy, stack, PROJECT, PROJECT_LABEL, SHARED_STAND_INS, STAND_IN_PREFIX } from './stack.js'
 import { describeFailure } from './lib/process.js'
 
 async function ids(args: string[]): Promise<string[]> {
   return (await docker(args, 30_000)).stdout.split('\n').filter(Boolean)
 }
 
-/** Images of the test: its stand-ins (and their base) and the web image Compose built. */
+/** Images of the test: its stand-ins (and their base) unless shared, and the web image Compose built. */
 export async function testImages(): Promise<string[]> {
   const found = [
-    ...(await ids(['images', '-q', '--filter', `reference=${STAND_IN_PREFIX}/*`])),
+    ...(SHARED_STAND_INS ? [] : await ids(['images', '-q', '--filter', `reference=${STAND_IN_PREFIX}/*`])),
     ...(await ids(['images', '-q', '--filter', `reference=${PROJECT}-web`])),
     ...(await ids(['images', '-q', '--filter', `reference=${PROJECT}_web`]))
   ]

@@ -22,7 +22,9 @@ export function docker(args: string[], timeoutMs = 60_000): Promise<RunResult> {
 }
 
 async function onPath(cmd: string): Promise<boolean> {
-  return (await run('bash', ['-c', `command -v ${cmd}`], { timeoutMs: 5000, env: { ...process.env, PATH } })).code === 0
+  return (
+    (await run('bash', ['-c', `command -v ${cmd}`], { timeoutMs: 30_000, env: { ...process.env, PATH } })).code === 0
+  )
 }
 
 /** docker, Compose and debootstrap (for ./run.sh --offline): says what is missing. */

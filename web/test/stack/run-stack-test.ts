@@ -6,8 +6,11 @@
 // unmodified, in a copy of the repository, under its own Compose project name, stand-in image
 // names and a free host port; starts from an engine holding none of its images (./run.sh --offline
 // builds them all, as on a machine that cannot pull); and removes everything it made at the end.
+// STACK_TEST_STAND_IN_PREFIX names stand-ins already built (offline/stand-ins.sh with that
+// STAND_IN_PREFIX, on a shared engine say): the test uses them and leaves them in place.
 // It prints timings and ends with "N passed, M failed"; the exit code is non-zero on any failure.
-// STACK_TEST_TIMEOUT_S (default 1200) bounds the whole run.
+// STACK_TEST_TIMEOUT_S (default 2400) bounds the whole run: the restore drill and the updates take
+// ten minutes or so of it on a busy machine.
 import { report, PhaseError } from './lib/report.js'
 import { expect } from './lib/json.js'
 import { killAll } from './lib/process.js'
@@ -24,8 +27,10 @@ import { checkRedisAndLimits } from './checks/redis-and-limits.js'
 import { checkPersistence } from './checks/persistence.js'
 import { checkCacheOutage, checkStopWeb } from './checks/outage.js'
 import { checkScale } from './checks/scale.js'
+import { checkRestore } from './checks/restore.js'
+import { checkUpdate } from './checks/update.js'
 
-const TOTAL_TIMEOUT_MS = Number(process.env.STACK_TEST_TIMEOUT_S ?? 1200) * 1000
+const TOTAL_TIMEOUT_MS = Number(process.env.STACK_TEST_TIMEOUT_S ?? 2400) * 1000
 const log = (msg: string): void => report.log(msg)
 
 async function main(): Promise<void> {
@@ -55,6 +60,8 @@ async function main(): Promise<void> {
   await checkCacheOutage()
   await report.check('compose stop web takes under 10 s (signals reach node)', checkStopWeb)
   await checkScale()
+  await checkRestore()
+  await checkUpdate()
 }
 
 let finished = false

@@ -12,8 +12,20 @@ import { isRecord } from './lib/json.js'
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 /** STACK_TEST_PROJECT lets two runs share one engine without touching each other's things. */
 export const PROJECT = process.env.STACK_TEST_PROJECT ?? 'wdcstacktest'
-/** Names the stand-in images ./run.sh --offline builds for the test (offline/stand-ins.sh). */
-export const STAND_IN_PREFIX = `${PROJECT}-stand-in`
+/**
+ * Names the stand-in images ./run.sh --offline builds for the test (offline/stand-ins.sh). With
+ * STACK_TEST_STAND_IN_PREFIX the test uses stand-ins already built under that prefix (on an engine
+ * it shares, say) and leaves them there; otherwise it builds its own and removes them at the end.
+ */
+export const SHARED_STAND_INS = (process.env.STACK_TEST_STAND_IN_PREFIX ?? '') !== ''
+export const STAND_IN_PREFIX = SHARED_STAND_INS ? (process.env.STACK_TEST_STAND_IN_PREFIX ?? '') : `${PROJECT}-stand-in`
+/** The stand-ins by the names compose.yaml reads: what compose needs beside ./run.sh --offline. */
+export const STAND_IN_IMAGES = {
+  POSTGRES_IMAGE: `${STAND_IN_PREFIX}/postgres:bookworm`,
+  REDIS_IMAGE: `${STAND_IN_PREFIX}/redis:bookworm`,
+  PROXY_IMAGE: `${STAND_IN_PREFIX}/haproxy:bookworm`,
+  NODE_IMAGE: `${STAND_IN_PREFIX}/node:bookworm`
+}
 export const PROJECT_LABEL = `label=com.docker.compose.project=${PROJECT}`
 
 export const stack = { workdir: '', port: 0 }

@@ -4,18 +4,12 @@
 import { report } from '../lib/report.js'
 import { expect, get, isRecord } from '../lib/json.js'
 import { must, sleep, waitUntil } from '../lib/process.js'
+import { countsInPostgres, describe, hostsSeen, load } from '../traffic.js'
 import { http, url } from '../http.js'
 import { docker } from '../engine.js'
-import { compose, containerOf, inspect, PROJECT_LABEL, STAND_IN_PREFIX } from '../stack.js'
+import { compose, containerOf, inspect, PROJECT_LABEL, STAND_IN_IMAGES as IMAGES } from '../stack.js'
 
 const REPLICAS = 3
-/** The stand-ins ./run.sh --offline built: compose needs their names to start more replicas. */
-const IMAGES = {
-  POSTGRES_IMAGE: `${STAND_IN_PREFIX}/postgres:bookworm`,
-  REDIS_IMAGE: `${STAND_IN_PREFIX}/redis:bookworm`,
-  PROXY_IMAGE: `${STAND_IN_PREFIX}/haproxy:bookworm`,
-  NODE_IMAGE: `${STAND_IN_PREFIX}/node:bookworm`
-}
 
 async function webContainers(): Promise<string[]> {
   const r = await must(
@@ -25,67 +19,11 @@ async function webContainers(): Promise<string[]> {
   return r.stdout.split('\n').filter(Boolean)
 }
 
-/** Hosts that answered `count` GET /health through the proxy. */
-async function hostsSeen(count: number): Promise<Map<string, number>> {
-  const seen = new Map<string, number>()
-  for (let i = 0; i < count; i++) {
-    const host = get((await http('/health')).json, 'services', 'web', 'host')
-    if (typeof host === 'string') seen.set(host, (seen.get(host) ?? 0) + 1)
-  }
-  return seen
-}
-
 /** One command to HAProxy's runtime API, from inside the proxy container (see proxy/haproxy.cfg). */
 async function runtime(command: string): Promise<string> {
   const script = `exec 3<>/dev/tcp/127.0.0.1/9999 && echo "${command}" >&3 && cat <&3`
   return (await must(`runtime API: ${command}`, compose(['exec', '-T', 'proxy', 'bash', '-c', script], 30_000))).stdout
 }
-
-async function countsInPostgres(): Promise<{ total: number; logged: number }> {
-  const sql =
-    "SELECT coalesce((SELECT total FROM visit_counter WHERE label = 'homepage'), 0), (SELECT count(*) FROM visits WHERE label = 'homepage')"
-  const r = await must(
-    'psql in db',
-    compose(['exec', '-T', 'db', 'sh', '-c', `psql -U "$POSTGRES_USER" -d "$POSTGRES_DB" -tAF, -c "${sql}"`], 30_000)
-  )
-  const [total = NaN, logged = NaN] = r.stdout.trim().split(',').map(Number)
-  return { total, logged }
-}
-
-interface Load {
-  sent: number
-  ok: number
-  failed: number
-  errors: Map<string, number>
-}
-
-/** `workers` loops, each sending `path` one request at a time until `stop()` says so. */
-async function load(path: string, workers: number, stop: () => boolean, maxPerWorker = 2000): Promise<Load> {
-  const result: Load = { sent: 0, ok: 0, failed: 0, errors: new Map() }
-  await Promise.all(
-    Array.from({ length: workers }, async () => {
-      for (let i = 0; i < maxPerWorker && !stop(); i++) {
-        result.sent++
-        let why: string | undefined
-        try {
-          const r = await http(path, {}, 10_000)
-          if (r.status !== 200) why = `HTTP ${r.status}`
-        } catch (err) {
-          why = err instanceof Error ? err.message : String(err)
-        }
-        if (why === undefined) result.ok++
-        else {
-          result.failed++
-          result.errors.set(why, (result.errors.get(why) ?? 0) + 1)
-        }
-      }
-    })
-  )
-  return result
-}
-
-const describe = (l: Load): string =>
-  `${l.sent} sent, ${l.failed} failed${l.errors.size > 0 ? ` (${[...l.errors].map(([k, n]) => `${k} x${n}`).join(', ')})` : ''}`
 
 export async function checkScale(): Promise<void> {
   await report.phase(`compose up -d --scale web=${REPLICAS}`, async () => {

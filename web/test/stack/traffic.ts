@@ -1,0 +1,92 @@
+// Traffic through the proxy and the counts it must leave in PostgreSQL and Redis: shared by the
+// checks that put load on the stack while something changes under it (scale, update, restore).
+import { get } from './lib/json.js'
+import { must } from './lib/process.js'
+import { http } from './http.js'
+import { compose } from './stack.js'
+
+export interface Load {
+  sent: number
+  ok: number
+  failed: number
+  errors: Map<string, number>
+}
+
+/** `workers` loops, each sending `path` one request at a time until `stop()` says so. */
+export async function load(path: string, workers: number, stop: () => boolean, maxPerWorker = 2000): Promise<Load> {
+  const result: Load = { sent: 0, ok: 0, failed: 0, errors: new Map() }
+  await Promise.all(
+    Array.from({ length: workers }, async () => {
+      for (let i = 0; i < maxPerWorker && !stop(); i++) {
+        result.sent++
+        let why: string | undefined
+        try {
+          const r = await http(path, {}, 10_000)
+          if (r.status !== 200) why = `HTTP ${r.status}`
+        } catch (err) {
+          why = err instanceof Error ? err.message : String(err)
+        }
+        if (why === undefined) result.ok++
+        else {
+          result.failed++
+          result.errors.set(why, (result.errors.get(why) ?? 0) + 1)
+        }
+      }
+    })
+  )
+  return result
+}
+
+export const describe = (l: Load): string =>
+  `${l.sent} sent, ${l.failed} failed${l.errors.size > 0 ? ` (${[...l.errors].map(([k, n]) => `${k} x${n}`).join(', ')})` : ''}`
+
+/** One SQL statement in the db container's own database; its rows, fields separated by commas. */
+export async function psql(sql: string): Promise<string> {
+  const r = await must(
+    'psql in db',
+    compose(
+      [
+        'exec',
+        '-T',
+        'db',
+        'sh',
+        '-c',
+        'psql -X -v ON_ERROR_STOP=1 -U "$POSTGRES_USER" -d "$POSTGRES_DB" -tAF, -c "$1"',
+        'psql',
+        sql
+      ],
+      30_000
+    )
+  )
+  return r.stdout.trim()
+}
+
+/** One redis-cli command in the cache container (authenticated by its REDISCLI_AUTH). */
+export async function redisCli(...args: string[]): Promise<string> {
+  const r = await must(
+    'redis-cli in cache',
+    compose(['exec', '-T', 'cache', 'redis-cli', '--no-auth-warning', ...args])
+  )
+  return r.stdout.trim()
+}
+
+export async function countsInPostgres(): Promise<{ total: number; logged: number }> {
+  const [total = NaN, logged = NaN] = (
+    await psql(
+      "SELECT coalesce((SELECT total FROM visit_counter WHERE label = 'homepage'), 0), (SELECT count(*) FROM visits WHERE label = 'homepage')"
+    )
+  )
+    .split(',')
+    .map(Number)
+  return { total, logged }
+}
+
+/** Hosts that answered `count` GET /health through the proxy. */
+export async function hostsSeen(count: number): Promise<Map<string, number>> {
+  const seen = new Map<string, number>()
+  for (let i = 0; i < count; i++) {
+    const host = get((await http('/health')).json, 'services', 'web', 'host')
+    if (typeof host === 'string') seen.set(host, (seen.get(host) ?? 0) + 1)
+  }
+  return seen
+}
