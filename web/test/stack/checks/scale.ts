@@ -5,6 +5,7 @@ import { report } from '../lib/report.js'
 import { expect, get, isRecord } from '../lib/json.js'
 import { must, sleep, waitUntil } from '../lib/process.js'
 import { http, url } from '../http.js'
+import { load, describeLoad as describe } from '../lib/load.js'
 import { docker } from '../engine.js'
 import { compose, containerOf, inspect, PROJECT_LABEL, STAND_IN_PREFIX } from '../stack.js'
 
@@ -51,41 +52,6 @@ async function countsInPostgres(): Promise<{ total: number; logged: number }> {
   const [total = NaN, logged = NaN] = r.stdout.trim().split(',').map(Number)
   return { total, logged }
 }
-
-interface Load {
-  sent: number
-  ok: number
-  failed: number
-  errors: Map<string, number>
-}
-
-/** `workers` loops, each sending `path` one request at a time until `stop()` says so. */
-async function load(path: string, workers: number, stop: () => boolean, maxPerWorker = 2000): Promise<Load> {
-  const result: Load = { sent: 0, ok: 0, failed: 0, errors: new Map() }
-  await Promise.all(
-    Array.from({ length: workers }, async () => {
-      for (let i = 0; i < maxPerWorker && !stop(); i++) {
-        result.sent++
-        let why: string | undefined
-        try {
-          const r = await http(path, {}, 10_000)
-          if (r.status !== 200) why = `HTTP ${r.status}`
-        } catch (err) {
-          why = err instanceof Error ? err.message : String(err)
-        }
-        if (why === undefined) result.ok++
-        else {
-          result.failed++
-          result.errors.set(why, (result.errors.get(why) ?? 0) + 1)
-        }
-      }
-    })
-  )
-  return result
-}
-
-const describe = (l: Load): string =>
-  `${l.sent} sent, ${l.failed} failed${l.errors.size > 0 ? ` (${[...l.errors].map(([k, n]) => `${k} x${n}`).join(', ')})` : ''}`
 
 export async function checkScale(): Promise<void> {
   await report.phase(`compose up -d --scale web=${REPLICAS}`, async () => {
