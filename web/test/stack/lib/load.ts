@@ -1,6 +1,7 @@
 // Bounded load through the proxy: a few workers, each sending one request at a time, counting
 // what was answered and how the rest failed.
 import { http } from '../http.js'
+import { sleep } from './process.js'
 
 export interface Load {
   sent: number
@@ -9,8 +10,17 @@ export interface Load {
   errors: Map<string, number>
 }
 
-/** `workers` loops, each sending `path` one request at a time until `stop()` says so. */
-export async function load(path: string, workers: number, stop: () => boolean, maxPerWorker = 2000): Promise<Load> {
+/**
+ * `workers` loops, each sending `path` one request at a time until `stop()` says so, at most
+ * `maxPerWorker` each, with `pauseMs` between one answer and the next request.
+ */
+export async function load(
+  path: string,
+  workers: number,
+  stop: () => boolean,
+  maxPerWorker = 2000,
+  pauseMs = 0
+): Promise<Load> {
   const result: Load = { sent: 0, ok: 0, failed: 0, errors: new Map() }
   await Promise.all(
     Array.from({ length: workers }, async () => {
@@ -28,6 +38,7 @@ export async function load(path: string, workers: number, stop: () => boolean, m
           result.failed++
           result.errors.set(why, (result.errors.get(why) ?? 0) + 1)
         }
+        if (pauseMs > 0) await sleep(pauseMs)
       }
     })
   )

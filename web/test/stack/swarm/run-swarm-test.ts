@@ -55,10 +55,15 @@ async function main(): Promise<void> {
   })
 }
 
-let finished = false
-async function finish(): Promise<never> {
-  if (finished) process.exit(1)
-  finished = true
+// Called by the end of main, a signal or the time limit, whichever comes first; the others wait
+// for the same clean-up instead of cutting it short.
+let finishing: Promise<never> | undefined
+function finish(): Promise<never> {
+  finishing ??= tearDownAndExit()
+  return finishing
+}
+
+async function tearDownAndExit(): Promise<never> {
   try {
     const t = Date.now()
     await teardown(log)

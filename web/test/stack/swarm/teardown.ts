@@ -34,6 +34,8 @@ export async function leftovers(): Promise<string[]> {
     for (const id of await ids([kind, 'ls', '-q', '--filter', STACK_LABEL])) out.push(`${kind} ${id}`)
   for (const id of await testImages()) out.push(`image ${id}`)
   if (owned.swarm && (await swarmState()) !== 'inactive') out.push('the swarm this test started')
+  if (owned.swarm && (await ids(['network', 'ls', '-q', '--filter', 'name=^docker_gwbridge$'])).length > 0)
+    out.push('network docker_gwbridge')
   return out
 }
 
@@ -56,6 +58,8 @@ export async function teardown(log: (msg: string) => void): Promise<void> {
   if (owned.swarm && (await swarmState()) !== 'inactive') {
     log('leaving the swarm this test started (docker swarm leave --force)')
     await docker(['swarm', 'leave', '--force'], 60_000)
+    // The bridge that `swarm init` made for the tasks' way out.
+    await docker(['network', 'rm', 'docker_gwbridge'], 30_000)
   }
   removeCopy()
 }

@@ -35,12 +35,15 @@ interface Under {
   logged: number
 }
 
-/** Runs `change` while 3 workers read /visits and 2 count visits, until it ends and 2 s after. */
+/**
+ * Runs `change` while 3 workers read /visits and 2 count visits (each pausing 10 ms between
+ * requests: a few hundred a second at most), until it ends and 2 s after.
+ */
 async function underLoad<T>(change: () => Promise<T>): Promise<{ value: T; load: Under }> {
   const before = await countsInPostgres()
   let stopping = false
-  const reads = load('/visits', 3, () => stopping, 5000)
-  const writes = load('/', 2, () => stopping, 5000)
+  const reads = load('/visits', 3, () => stopping, 10_000, 10)
+  const writes = load('/', 2, () => stopping, 10_000, 10)
   await sleep(1000)
   try {
     const value = await change()
