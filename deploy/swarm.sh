@@ -13,6 +13,7 @@
 #   3. creates the secrets <stack>_postgres_password and <stack>_redis_password from .env's
 #      passwords when they do not exist yet;
 #   4. builds the web image and tags it <stack>-web:<image id>, unless WEB_IMAGE names one;
+#      (SWARM_ADVERTISE_ADDR and WEB_IMAGE, like WEB_PORT and WEB_REPLICAS, come from the shell or .env)
 #   5. renders the stack file from compose.yaml + deploy/swarm.yaml and deploys it with
 #      `docker stack deploy --resolve-image never` (local images are used as they are);
 #   6. waits up to RUN_TIMEOUT_S (default 180) for every service to have all its tasks running,
@@ -81,7 +82,8 @@ fi
 read -r state manager <<<"$(swarm_state)"
 if [ "$state" = inactive ]; then
   echo "==> This engine is in no swarm: docker swarm init"
-  docker swarm init ${SWARM_ADVERTISE_ADDR:+--advertise-addr "$SWARM_ADVERTISE_ADDR"} >/dev/null
+  advertise=$(env_value SWARM_ADVERTISE_ADDR)
+  docker swarm init ${advertise:+--advertise-addr "$advertise"} >/dev/null
 elif [ "$state" != active ] || [ "$manager" != true ]; then
   echo "run.sh: this engine is a Swarm worker or not ready ($state): run ./run.sh --swarm on a manager." >&2
   exit 1
@@ -115,7 +117,8 @@ done
 # must not hold a password (checked below).
 placeholder=unused-on-swarm-see-secrets
 export POSTGRES_PASSWORD=$placeholder REDIS_PASSWORD=$placeholder
-if [ -z "${WEB_IMAGE:-}" ]; then
+WEB_IMAGE=$(env_value WEB_IMAGE)
+if [ -z "$WEB_IMAGE" ]; then
   echo "==> Building the web image"
   docker compose -f compose.yaml build web
   built=$stack-web # Compose's name for the image it builds for the service web
