@@ -2,6 +2,7 @@
 // what was answered and how the rest failed.
 import { http } from '../http.js'
 import { sleep } from './process.js'
+import { get } from './json.js'
 
 export interface Load {
   sent: number
@@ -29,7 +30,8 @@ export async function load(
         let why: string | undefined
         try {
           const r = await http(path, {}, 10_000)
-          if (r.status !== 200) why = `HTTP ${r.status}`
+          // The service's own error names its cause (a dependency timed out, load shedding...).
+          if (r.status !== 200) why = `HTTP ${r.status}${errorOf(r.json)}`
         } catch (err) {
           why = err instanceof Error ? err.message : String(err)
         }
@@ -43,6 +45,12 @@ export async function load(
     })
   )
   return result
+}
+
+function errorOf(body: unknown): string {
+  const error = get(body, 'error')
+  const message = get(body, 'message')
+  return typeof error === 'string' ? ` ${error}${typeof message === 'string' ? `: ${message.slice(0, 80)}` : ''}` : ''
 }
 
 export const describeLoad = (l: Load): string =>

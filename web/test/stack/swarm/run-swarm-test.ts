@@ -8,7 +8,7 @@
 // kept). Images: POSTGRES_IMAGE, REDIS_IMAGE, PROXY_IMAGE and NODE_IMAGE, when all four are set,
 // are used as they are (and kept); otherwise ./run.sh --offline builds stand-ins of the test's own,
 // removed at the end. Everything else the test made is removed too, and it checks that nothing is
-// left. SWARM_TEST_TIMEOUT_S (default 1500) bounds the whole run.
+// left. SWARM_TEST_TIMEOUT_S (default 3600) bounds the whole run.
 import './project.js'
 import { report, PhaseError } from '../lib/report.js'
 import { expect } from '../lib/json.js'
@@ -20,7 +20,7 @@ import { leftovers, owned, teardown } from './teardown.js'
 import { checkDeployed } from './checks/deploy.js'
 import { checkKill, checkRollback, checkRollingUpdates, figures } from './checks/updates.js'
 
-const TOTAL_TIMEOUT_MS = Number(process.env.SWARM_TEST_TIMEOUT_S ?? 1500) * 1000
+const TOTAL_TIMEOUT_MS = Number(process.env.SWARM_TEST_TIMEOUT_S ?? 3600) * 1000
 const log = (msg: string): void => report.log(msg)
 const IMAGE_VARS = ['POSTGRES_IMAGE', 'REDIS_IMAGE', 'PROXY_IMAGE', 'NODE_IMAGE'] as const
 

@@ -73,7 +73,7 @@ export async function checkRollingUpdates(): Promise<void> {
   await report.check(
     'rolling update (service update --force) under load: no failed request, visits exact',
     async () => {
-      const { value, load: u } = await underLoad(() => updateWeb(['--force'], 300_000))
+      const { value, load: u } = await underLoad(() => updateWeb(['--force'], 900_000))
       expect(value.state === 'completed', `update ended ${value.state}`)
       return expectNoLoss('update --force', u, value)
     }
@@ -82,7 +82,7 @@ export async function checkRollingUpdates(): Promise<void> {
   await report.check('rolling update to a new image tag under load: no failed request, visits exact', async () => {
     const current = await webImage()
     await must('docker tag', docker(['tag', current, NEXT_TAG]))
-    const { value, load: u } = await underLoad(() => updateWeb(['--image', NEXT_TAG], 300_000))
+    const { value, load: u } = await underLoad(() => updateWeb(['--image', NEXT_TAG], 900_000))
     expect(value.state === 'completed', `update ended ${value.state}`)
     expect((await webImage()) === NEXT_TAG, `web runs ${await webImage()}`)
     for (const id of await containersOf('web')) {
@@ -102,7 +102,7 @@ export async function checkRollback(): Promise<void> {
       const dockerfile = `FROM ${good}\nCMD ["node", "-e", "setInterval(() => {}, 1 << 30)"]\n`
       const build = run(DOCKER, ['build', '-q', '-t', BROKEN_TAG, '-'], { input: dockerfile, timeoutMs: 120_000, env })
       await must('docker build (broken image)', build)
-      const { value, load: u } = await underLoad(() => updateWeb(['--image', BROKEN_TAG], 300_000))
+      const { value, load: u } = await underLoad(() => updateWeb(['--image', BROKEN_TAG], 900_000))
       expect(value.state === 'rollback_completed', `the update ended ${value.state}`)
       expect((await webImage()) === good, `web runs ${await webImage()} after the rollback`)
       await allConverged(60_000)
