@@ -48,7 +48,7 @@ async function main(): Promise<void> {
   await checkRollingUpdates()
   await checkRollback()
   await checkKill()
-  await report.check('./run.sh --swarm again with nothing changed: the stack stays as it is', async () => {
+  await report.check('./run.sh --swarm again: rolls its own build out over the running stack, healthy', async () => {
     const r = await runScript(['--swarm'], 600_000)
     expect(/up and healthy/.test(r.stdout), 'run.sh did not report the stack healthy')
     return await allConverged(10_000)
