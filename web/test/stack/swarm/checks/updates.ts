@@ -60,10 +60,14 @@ async function underLoad<T>(change: () => Promise<T>): Promise<{ value: T; load:
   }
 }
 
-/** No request failed, and PostgreSQL holds exactly the visits that were acknowledged. */
-function expectNoLoss(what: string, u: Under, outcome: UpdateOutcome): string {
+/**
+ * The update ended as `want`, no request failed, and PostgreSQL holds exactly the visits that
+ * were acknowledged. The figures are recorded whatever the outcome.
+ */
+function expectNoLoss(what: string, u: Under, outcome: UpdateOutcome, want: string): string {
   const summary = `${outcome.state} in ${outcome.seconds.toFixed(1)}s; GET /visits ${describeLoad(u.reads)}; GET / ${describeLoad(u.writes)}; counted ${u.counted}`
   figures.push(`${what}: ${summary}`)
+  expect(outcome.state === want, `the update ended ${outcome.state}, not ${want}: ${summary}`)
   expect(u.reads.failed === 0 && u.writes.failed === 0, summary)
   expect(u.counted === u.writes.ok && u.logged === u.writes.ok, `acknowledged ${u.writes.ok}, ${summary}`)
   return summary
@@ -83,13 +87,13 @@ export async function checkRollingUpdates(): Promise<void> {
     const current = await webImage()
     await must('docker tag', docker(['tag', current, NEXT_TAG]))
     const { value, load: u } = await underLoad(() => updateWeb(['--image', NEXT_TAG], 900_000))
-    expect(value.state === 'completed', `update ended ${value.state}`)
+    const summary = expectNoLoss(`update to ${NEXT_TAG}`, u, value, 'completed')
     expect((await webImage()) === NEXT_TAG, `web runs ${await webImage()}`)
     for (const id of await containersOf('web')) {
       const image = (await docker(['inspect', '-f', '{{.Config.Image}}', id])).stdout.trim()
       expect(image.startsWith(NEXT_TAG), `container ${id} runs ${image}`)
     }
-    return expectNoLoss(`update to ${NEXT_TAG}`, u, value)
+    return summary
   })
 }
 
