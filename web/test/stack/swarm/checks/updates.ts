@@ -78,8 +78,7 @@ export async function checkRollingUpdates(): Promise<void> {
     'rolling update (service update --force) under load: no failed request, visits exact',
     async () => {
       const { value, load: u } = await underLoad(() => updateWeb(['--force'], 900_000))
-      expect(value.state === 'completed', `update ended ${value.state}`)
-      return expectNoLoss('update --force', u, value)
+      return expectNoLoss('update --force', u, value, 'completed')
     }
   )
 
@@ -107,10 +106,10 @@ export async function checkRollback(): Promise<void> {
       const build = run(DOCKER, ['build', '-q', '-t', BROKEN_TAG, '-'], { input: dockerfile, timeoutMs: 120_000, env })
       await must('docker build (broken image)', build)
       const { value, load: u } = await underLoad(() => updateWeb(['--image', BROKEN_TAG], 900_000))
-      expect(value.state === 'rollback_completed', `the update ended ${value.state}`)
+      const summary = expectNoLoss('broken image, rolled back', u, value, 'rollback_completed')
       expect((await webImage()) === good, `web runs ${await webImage()} after the rollback`)
       await allConverged(60_000)
-      return expectNoLoss(`broken image, rolled back`, u, value)
+      return summary
     }
   )
 }
