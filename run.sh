@@ -7,6 +7,10 @@
 #                       (offline/stand-ins.sh: Debian packages, debootstrap, npm) and use them
 #   ./run.sh --dev      the development shape: compose.override.yaml too (db and cache published
 #                       on 127.0.0.1, web reloads when web/src changes)
+#   ./run.sh --swarm    the same stack on Docker Swarm (deploy/swarm.sh, docs/swarm.md): swarm init
+#                       when needed, secrets from .env, web built and rolled out, wait until healthy
+#   ./run.sh --swarm --down [--reset]   remove the Swarm stack (--reset: its volumes and secrets too;
+#                       --swarm --reset deploys from empty volumes)
 #   ./run.sh --backup   dump the running stack's database into BACKUP_DIR (default backups/)
 #   ./run.sh --restore FILE [--yes]   check FILE, then replace the database with it (docs/backups.md)
 #   ./run.sh --backup-status          when the last backup ran and how it went
@@ -26,7 +30,7 @@ usage() {
   sed -n '2,/^[^#]/p' "$0" | sed -n 's/^# \{0,1\}//p'
 }
 
-reset=0 offline=0 dev=0 action='' restore_file='' restore_yes=''
+reset=0 offline=0 dev=0 swarm=0 down=0 action='' restore_file='' restore_yes=''
 for arg in "$@"; do
   case "$arg" in
     --backup | --backup-status | --restore | --update) action=${arg#--} ;;
@@ -34,6 +38,8 @@ for arg in "$@"; do
     --reset) reset=1 ;;
     --offline) offline=1 ;;
     --dev) dev=1 ;;
+    --swarm) swarm=1 ;;
+    --down) down=1 ;;
     -h | --help)
       usage
       exit 0
@@ -49,6 +55,11 @@ for arg in "$@"; do
       ;;
   esac
 done
+
+if [ "$down" = 1 ] && [ "$swarm" = 0 ]; then
+  echo "run.sh: --down goes with --swarm (for Compose: docker compose down)" >&2
+  exit 2
+fi
 
 timeout_s=${RUN_TIMEOUT_S:-180}
 services=(db cache web proxy)
@@ -100,6 +111,10 @@ if [ ! -f .env ]; then
 fi
 
 echo "==> Using: ${compose[*]} (Docker engine $server)"
+
+swarm_down=(down)
+[ "$reset" = 0 ] || swarm_down+=(--reset)
+[ "$swarm" = 0 ] || [ "$down" = 0 ] || exec deploy/swarm.sh "${swarm_down[@]}"
 
 # ---- backup and restore work on the running stack: no restart ------------------------------
 if [ -n "$action" ] && [ "$action" != update ]; then
@@ -176,6 +191,12 @@ export STACK_IMAGE_NOTE
 if [ "$action" = update ]; then
   export UPDATE_COMPOSE="${compose[*]}"
   exec deploy/update.sh
+fi
+
+# Swarm: the images are ready; deploy/swarm.sh does the rest (--reset: from empty volumes).
+if [ "$swarm" = 1 ]; then
+  [ "$reset" = 0 ] || deploy/swarm.sh down --reset
+  exec deploy/swarm.sh up
 fi
 
 # ---- down, up, wait ---------------------------------------------------------------------

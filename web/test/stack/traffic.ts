@@ -5,40 +5,7 @@ import { must } from './lib/process.js'
 import { http } from './http.js'
 import { compose } from './stack.js'
 
-export interface Load {
-  sent: number
-  ok: number
-  failed: number
-  errors: Map<string, number>
-}
-
-/** `workers` loops, each sending `path` one request at a time until `stop()` says so. */
-export async function load(path: string, workers: number, stop: () => boolean, maxPerWorker = 2000): Promise<Load> {
-  const result: Load = { sent: 0, ok: 0, failed: 0, errors: new Map() }
-  await Promise.all(
-    Array.from({ length: workers }, async () => {
-      for (let i = 0; i < maxPerWorker && !stop(); i++) {
-        result.sent++
-        let why: string | undefined
-        try {
-          const r = await http(path, {}, 10_000)
-          if (r.status !== 200) why = `HTTP ${r.status}`
-        } catch (err) {
-          why = err instanceof Error ? err.message : String(err)
-        }
-        if (why === undefined) result.ok++
-        else {
-          result.failed++
-          result.errors.set(why, (result.errors.get(why) ?? 0) + 1)
-        }
-      }
-    })
-  )
-  return result
-}
-
-export const describe = (l: Load): string =>
-  `${l.sent} sent, ${l.failed} failed${l.errors.size > 0 ? ` (${[...l.errors].map(([k, n]) => `${k} x${n}`).join(', ')})` : ''}`
+export { load, describeLoad as describe, type Load } from './lib/load.js'
 
 /** One SQL statement in the db container's own database; its rows, fields separated by commas. */
 export async function psql(sql: string): Promise<string> {
