@@ -16,7 +16,8 @@ after(async () => {
 })
 
 test('over a threshold: 503 with Retry-After in the usual error shape; /livez still answers', async () => {
-  for (const path of ['/', '/users?limit=5', '/visits']) {
+  // /health and /readyz have their own 503 shape: shedding must not turn them into a 500.
+  for (const path of ['/', '/users?limit=5', '/visits', '/health', '/readyz']) {
     const res = await call(stack.url, path)
     assert.equal(res.status, 503, path)
     assert.equal(res.headers.get('retry-after'), '5')

@@ -28,7 +28,9 @@ export async function loadShedding(app: FastifyInstance, limits: PressureLimits)
     maxRssBytes: limits.maxRssMb * MIB,
     pressureHandler: (request, reply, type, value) => {
       request.log.warn({ type, value }, 'shedding load')
-      void reply.code(503).header('retry-after', String(RETRY_AFTER_S))
+      // Serialized as is: a route's own 503 schema (/health, /readyz) describes another body, and
+      // serializing this one against it would fail with a 500.
+      void reply.code(503).header('retry-after', String(RETRY_AFTER_S)).serializer(JSON.stringify)
       const body = { error: 'overloaded', message: `The service is overloaded (${type}); retry in ${RETRY_AFTER_S} s` }
       // The plugin sends what the handler returns (typed as void upstream) and stops the request.
       return body as unknown as void
