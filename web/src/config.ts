@@ -1,5 +1,6 @@
 import { readSecret } from './config/secrets.js'
 import { readTrustProxy } from './config/trust-proxy.js'
+import { readTracing, type TracingConfig } from './config/tracing.js'
 
 /** Everything the service reads from its environment, parsed and checked once at start. */
 export interface Config {
@@ -35,6 +36,8 @@ export interface Config {
   requestTimeoutMs: number
   /** Process-wide load shedding thresholds (0 turns one off). */
   pressure: { maxEventLoopDelayMs: number; maxHeapUsedMb: number; maxRssMb: number }
+  /** OpenTelemetry tracing (the standard OTEL_* variables); undefined when off. */
+  tracing: TracingConfig | undefined
 }
 
 export interface DatabaseConfig {
@@ -198,7 +201,8 @@ export function loadConfig(env: Env = process.env): Config {
       maxEventLoopDelayMs: readInt(env, 'MAX_EVENT_LOOP_DELAY_MS', 1000, 0, 60_000),
       maxHeapUsedMb: readInt(env, 'MAX_HEAP_USED_MB', 256, 0, 65_536),
       maxRssMb: readInt(env, 'MAX_RSS_MB', 320, 0, 65_536)
-    }
+    },
+    tracing: readTracing(env, configError)
   }
 }
 

@@ -71,6 +71,11 @@ export function healthRoutes(app: App, { health, metrics, config }: RouteContext
   app.get(
     '/metrics',
     { schema: { summary: 'Prometheus metrics', tags: ['health'], hide: false } },
-    async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics())
+    async (request, reply) => {
+      const { contentType, text } = await metrics.render(
+        /application\/openmetrics-text/i.test(request.headers.accept ?? '')
+      )
+      return reply.type(contentType).send(text)
+    }
   )
 }

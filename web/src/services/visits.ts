@@ -4,6 +4,7 @@ import type { VisitRepository } from '../db/repositories/visits.js'
 import { guard } from '../dependency-failure.js'
 import type { Metrics } from '../metrics.js'
 import type { StaleKeys } from '../cache/stale-keys.js'
+import type { GroupCommitTracer } from '../tracing/hooks.js'
 
 export const HOMEPAGE = 'homepage'
 
@@ -28,6 +29,8 @@ export interface RecordedVisit {
 interface Waiter {
   resolve: (visit: RecordedVisit) => void
   reject: (err: unknown) => void
+  /** The caller's trace, when tracing is on: the batch's span links to it. */
+  trace?: unknown
 }
 
 export interface VisitServiceOptions {
@@ -36,6 +39,8 @@ export interface VisitServiceOptions {
   maxBatch?: number
   /** Transactions allowed in flight at once; the next batch queues behind the row lock. */
   maxInFlight?: number
+  /** With tracing on: a span per batch, linked to the requests it answers. */
+  groupCommit?: GroupCommitTracer
 }
 
 /**
@@ -68,7 +73,7 @@ export class VisitService {
 
   record(): Promise<RecordedVisit> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ resolve, reject })
+      this.queue.push({ resolve, reject, trace: this.options.groupCommit?.capture() })
       this.flush()
     })
   }
@@ -93,7 +98,16 @@ export class VisitService {
         this.inFlight--
         this.flush()
       }
-      void this.commit(batch, release).finally(() => {
+      const tracer = this.options.groupCommit
+      const commit = () => this.commit(batch, release)
+      const run = tracer
+        ? tracer.run(
+            'visits group commit',
+            batch.map((waiter) => waiter.trace),
+            commit
+          )
+        : commit()
+      void run.finally(() => {
         release()
         this.unanswered--
         if (this.unanswered === 0 && this.queue.length === 0) this.idleWaiters.splice(0).forEach((done) => done())
@@ -147,7 +161,7 @@ export class VisitService {
       } catch {
         this.metrics.cacheLookup('visits', 'error')
       }
-    }
+    } else this.metrics.cacheBypassed('visits')
     const total = await guard('db', () => this.repository.total(this.label))
     if (!this.stale.has(key)) this.redis.eval(SET_IF_GREATER, 1, key, total, this.options.ttlS).catch(() => undefined)
     return { label: this.label, total, cached: false }
