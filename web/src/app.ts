@@ -52,6 +52,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   const { tracing } = deps
+  tracing?.watchRedis(deps.redis)
   const metrics = createMetrics({ exemplars: tracing !== undefined })
   const context: RouteContext = { config, metrics, ...createServices(deps, metrics, tracing?.groupCommit) }
   // Visits accepted but not yet committed are written before the caller ends the pool.

@@ -24,6 +24,8 @@ import type { TracingConfig } from '../config/tracing.js'
 import { BoundedSpanQueue, CountingExporter, type DroppedSpans } from './bounded-queue.js'
 import { groupCommitTracer, requestTracing } from './fastify.js'
 import type { GroupCommitTracer } from './hooks.js'
+import { traceRefusedRedisCommands } from './redis-offline.js'
+import type { Redis } from 'ioredis'
 
 export interface Tracing {
   config: TracingConfig
@@ -31,6 +33,8 @@ export interface Tracing {
   /** The Fastify plugin: request spans, the trace id header, exemplars, the dropped-span counter. */
   plugin: ReturnType<typeof requestTracing>
   groupCommit: GroupCommitTracer
+  /** Records commands refused while Redis is away, which the instrumentation cannot see end. */
+  watchRedis(redis: Redis): void
   /** pino mixin: the trace and span a log line is written in. */
   logFields(): object
   /** Exports what is queued (bounded by the export timeout) and stops. */
@@ -97,6 +101,7 @@ export async function startTracing(config: TracingConfig): Promise<Tracing> {
     dropped,
     plugin: requestTracing(provider, dropped),
     groupCommit: groupCommitTracer(provider),
+    watchRedis: (redis) => traceRefusedRedisCommands(redis, provider),
     logFields() {
       const ids = trace.getActiveSpan()?.spanContext()
       return ids === undefined ? {} : { trace_id: ids.traceId, span_id: ids.spanId }

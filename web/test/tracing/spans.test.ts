@@ -139,6 +139,7 @@ describe('tracing: spans of a request, exported over OTLP/HTTP', () => {
 
   test('with Redis stopped, the Redis span has error status and the response is unchanged', async () => {
     await redis.stop()
+    await eventually('the service to see Redis gone', async () => (await fetch(`${service.url}/health`)).status === 503)
     const res = await fetch(`${service.url}/users/3`)
     assert.equal(res.status, 200)
     assert.equal(((await res.json()) as { id: number }).id, 3)
