@@ -30,7 +30,7 @@ describe('tracing: spans of a request, exported over OTLP/HTTP', () => {
   })
 
   async function traceOf(traceId: string, done: (spans: ReceivedSpan[]) => boolean): Promise<ReceivedSpan[]> {
-    await eventually(`spans of trace ${traceId}`, async () => done(receiver.trace(traceId)))
+    await eventually(`spans of trace ${traceId}`, async () => done(receiver.trace(traceId)), 30_000)
     return receiver.trace(traceId)
   }
 
