@@ -27,6 +27,7 @@ import { userRoutes } from './routes/users.js'
 import { healthRoutes } from './routes/health.js'
 import { limitedServer } from './http/connection-limits.js'
 import { loadShedding } from './plugins/external/under-pressure.js'
+import type { Tracing } from './tracing/sdk.js'
 
 export { BODY_LIMIT } from './plugins/app/request-options.js'
 
@@ -35,6 +36,8 @@ export interface AppDeps {
   pool: Pool
   redis: Redis
   logger: FastifyBaseLogger
+  /** Present when tracing is configured (OTEL_EXPORTER_OTLP_ENDPOINT). */
+  tracing?: Tracing | undefined
 }
 
 const VERSION = (JSON.parse(readFileSync(PACKAGE_JSON, 'utf8')) as { version: string }).version
@@ -49,8 +52,10 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     serverFactory: limitedServer(config)
   }).withTypeProvider<TypeBoxTypeProvider>()
 
-  const metrics = createMetrics()
-  const context: RouteContext = { config, metrics, ...createServices(deps, metrics) }
+  const { tracing } = deps
+  tracing?.watchRedis(deps.redis)
+  const metrics = createMetrics({ exemplars: tracing !== undefined })
+  const context: RouteContext = { config, metrics, ...createServices(deps, metrics, tracing?.groupCommit) }
   // Visits accepted but not yet committed are written before the caller ends the pool.
   // The visit log is pruned in the background, hourly: old rows go, the total stays.
   context.visitRetention.start(60 * 60 * 1000)
@@ -59,13 +64,15 @@ export async function buildApp(deps: AppDeps): Promise<App> {
     await context.visits.drain()
   })
 
+  // First, so every later hook and handler runs inside the request's span.
+  if (tracing) await app.register(tracing.plugin, { metrics })
   // Hook order is registration order: headers first, so even a 401 or a 429 carries them.
   await app.register(validation)
   await app.register(errorHandler)
   await app.register(shutdown)
   await app.register(securityHeaders, { headers })
   await app.register(httpPreconditions)
-  await app.register(metricsHook, { metrics })
+  await app.register(metricsHook, { metrics, exemplars: tracing !== undefined })
   await app.register(auth, { token: config.apiToken })
   await loadShedding(app, config.pressure)
   await app.register(cors, { origins: config.corsOrigins })

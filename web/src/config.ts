@@ -1,5 +1,6 @@
 import { readSecret } from './config/secrets.js'
 import { readTrustProxy } from './config/trust-proxy.js'
+import { readTracing, type TracingConfig } from './config/tracing.js'
 import { SETTINGS } from './config/table.js'
 import { ConfigError, configError, parseUrl, readSetting, type Env, type SettingValue } from './config/parse.js'
 
@@ -39,6 +40,8 @@ export interface Config {
   requestTimeoutMs: number
   /** Process-wide load shedding thresholds (0 turns one off). */
   pressure: { maxEventLoopDelayMs: number; maxHeapUsedMb: number; maxRssMb: number }
+  /** OpenTelemetry tracing (the standard OTEL_* variables); undefined when off. */
+  tracing: TracingConfig | undefined
 }
 
 export interface DatabaseConfig {
@@ -153,7 +156,8 @@ export function loadConfig(env: Env = process.env): Config {
       maxEventLoopDelayMs: read('maxEventLoopDelayMs'),
       maxHeapUsedMb: read('maxHeapUsedMb'),
       maxRssMb: read('maxRssMb')
-    }
+    },
+    tracing: readTracing(env, configError)
   }
 }
 

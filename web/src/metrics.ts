@@ -1,8 +1,14 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import { Counter, Histogram, Registry, collectDefaultMetrics, type RegistryContentType } from 'prom-client'
+import type { CacheDecision } from './tracing/hooks.js'
 
 /** The service's Prometheus metrics, one registry per app so tests can build many apps. */
-export function createMetrics() {
-  const registry = new Registry()
+export function createMetrics(options: { exemplars?: boolean } = {}) {
+  // prom-client takes exemplars only on an OpenMetrics registry; render() serves either format.
+  const home: RegistryContentType = options.exemplars
+    ? Registry.OPENMETRICS_CONTENT_TYPE
+    : Registry.PROMETHEUS_CONTENT_TYPE
+  const registry = new Registry<RegistryContentType>()
+  registry.setContentType(home)
   collectDefaultMetrics({ register: registry })
   // Gauges must not end in _total (that suffix means a counter; promtool flags them). The same
   // figures remain, by type, in nodejs_active_handles, nodejs_active_requests, nodejs_active_resources.
@@ -14,6 +20,8 @@ export function createMetrics() {
     help: 'HTTP request duration by route and status',
     labelNames: ['method', 'route', 'status_code'] as const,
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    // With tracing on, a sample taken in a sampled trace keeps its trace id (shown to OpenMetrics scrapers).
+    enableExemplars: options.exemplars === true,
     registers: [registry]
   })
   const cacheLookups = new Counter({
@@ -35,18 +43,42 @@ export function createMetrics() {
   })
   // Plain numbers beside the counters, so /health can report a hit ratio without an async scrape.
   const cacheTotals = { hits: 0, misses: 0 }
-  return {
+  // One registry, two text formats: the format is switched for one scrape at a time.
+  let scrapes: Promise<unknown> = Promise.resolve()
+  const metrics = {
     registry,
+    /** The exposition for a scrape: OpenMetrics (with exemplars) when the scraper asks for it. */
+    render(openMetrics: boolean): Promise<{ contentType: string; text: string }> {
+      const contentType = openMetrics ? Registry.OPENMETRICS_CONTENT_TYPE : Registry.PROMETHEUS_CONTENT_TYPE
+      const next = scrapes.then(async () => {
+        registry.setContentType(contentType)
+        try {
+          return { contentType, text: await registry.metrics() }
+        } finally {
+          registry.setContentType(home)
+        }
+      })
+      scrapes = next.catch(() => undefined)
+      return next
+    },
     httpDuration,
     visitsRecorded,
     visitBatchSize,
     cacheTotals,
+    /** Set by tracing: records each cache-aside decision on the request's span. */
+    onCacheDecision: undefined as ((cache: string, decision: CacheDecision) => void) | undefined,
     cacheLookup(cache: string, result: 'hit' | 'miss' | 'error') {
       cacheLookups.inc({ cache, result })
       if (result === 'hit') cacheTotals.hits++
       else cacheTotals.misses++
+      metrics.onCacheDecision?.(cache, result)
+    },
+    /** The cache was not asked: its copy is marked stale until a write repairs it. */
+    cacheBypassed(cache: string) {
+      metrics.onCacheDecision?.(cache, 'stale')
     }
   }
+  return metrics
 }
 
 export type Metrics = ReturnType<typeof createMetrics>

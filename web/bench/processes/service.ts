@@ -40,6 +40,8 @@ export async function startService(
       cwd: WEB_DIR,
       env: {
         PATH: process.env.PATH ?? '',
+        // OTEL_* from the bench's own environment: measure the service with tracing on (docs/tracing.md).
+        ...Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith('OTEL_'))),
         ...serviceEnv(pg, redis, { NODE_ENV: 'production', LOG_LEVEL: 'warn', PORT: String(port) })
       },
       stdio: ['ignore', 'pipe', 'pipe']

@@ -57,7 +57,10 @@ export class CachedCollection {
   }
 
   private async lookup(field: string): Promise<{ hit: string | null; generation: string | undefined }> {
-    if (this.stale.has(this.hashKey)) return { hit: null, generation: undefined }
+    if (this.stale.has(this.hashKey)) {
+      this.metrics.cacheBypassed(this.name)
+      return { hit: null, generation: undefined }
+    }
     try {
       // Issued together, so auto-pipelining sends both (with other requests' commands) in one
       // round trip. The generation is read before the database is, which is all the fill check

@@ -82,6 +82,11 @@ export function healthRoutes(app: App, { health, metrics, config }: RouteContext
         }
       }
     },
-    async (_request, reply) => reply.type(metrics.registry.contentType).send(await metrics.registry.metrics())
+    async (request, reply) => {
+      const { contentType, text } = await metrics.render(
+        /application\/openmetrics-text/i.test(request.headers.accept ?? '')
+      )
+      return reply.type(contentType).send(text)
+    }
   )
 }

@@ -13,6 +13,7 @@ import { HealthService } from './health.js'
 import { UserRepository } from '../db/repositories/users.js'
 import { VisitRepository } from '../db/repositories/visits.js'
 import { ProbeRepository } from '../db/repositories/probes.js'
+import type { GroupCommitTracer } from '../tracing/hooks.js'
 
 export interface Services {
   visits: VisitService
@@ -25,12 +26,13 @@ export interface Services {
 /** The service layer on the given connections: one instance of each, shared by every route. */
 export function createServices(
   { pool, redis, config, logger }: { pool: Pool; redis: Redis; config: Config; logger: FastifyBaseLogger },
-  metrics: Metrics
+  metrics: Metrics,
+  groupCommit?: GroupCommitTracer
 ): Services {
   const stale = new StaleKeys(redis, logger)
   const visitLog = new VisitRepository(pool)
   return {
-    visits: new VisitService(visitLog, redis, metrics, stale, { ttlS: config.cacheTtlS }),
+    visits: new VisitService(visitLog, redis, metrics, stale, { ttlS: config.cacheTtlS, groupCommit }),
     visitRetention: new VisitRetention(visitLog, config.visitsRetentionDays, logger),
     users: new UserService(
       new UserRepository(pool),

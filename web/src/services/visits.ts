@@ -5,6 +5,7 @@ import { guard } from '../dependency-failure.js'
 import { GroupCommit } from '../lib/group-commit.js'
 import type { Metrics } from '../metrics.js'
 import type { StaleKeys } from '../cache/stale-keys.js'
+import type { GroupCommitTracer } from '../tracing/hooks.js'
 
 export const HOMEPAGE = 'homepage'
 
@@ -32,6 +33,8 @@ export interface VisitServiceOptions {
   maxBatch?: number
   /** Transactions allowed in flight at once; the next batch queues behind the row lock. */
   maxInFlight?: number
+  /** With tracing on: a span per batch, linked to the requests it answers. */
+  groupCommit?: GroupCommitTracer
 }
 
 /**
@@ -39,7 +42,8 @@ export interface VisitServiceOptions {
  * flight): an acknowledged visit is durable, and a visit that got an error was not counted.
  */
 export class VisitService {
-  private readonly commits: GroupCommit<void, { total: number; db_time: Date }, RecordedVisit>
+  /** Each item is its caller's trace (undefined with tracing off): the batch's span links to it. */
+  private readonly commits: GroupCommit<unknown, { total: number; db_time: Date }, RecordedVisit>
 
   constructor(
     private readonly repository: VisitRepository,
@@ -53,7 +57,11 @@ export class VisitService {
       maxBatch: options.maxBatch ?? 512,
       // Two: the next batch is ready to commit the moment the row lock is released.
       maxInFlight: options.maxInFlight ?? 2,
-      write: (batch) => guard('db', () => this.repository.record(this.label, batch.length)),
+      write: (batch) => {
+        const write = () => guard('db', () => this.repository.record(this.label, batch.length))
+        const tracer = options.groupCommit
+        return tracer ? tracer.run('visits group commit', [...batch], write) : write()
+      },
       // The cache update runs after the transaction's slot is given back: a Redis that hangs then
       // delays each visit by one command timeout, not by a queue of them.
       answer: async (batch, { total, db_time: dbTime }) => {
@@ -67,7 +75,7 @@ export class VisitService {
   }
 
   record(): Promise<RecordedVisit> {
-    return this.commits.enqueue()
+    return this.commits.enqueue(this.options.groupCommit?.capture())
   }
 
   /** Resolves once every visit handed to record() has been answered. */

@@ -1,0 +1,67 @@
+// A collector that refuses or is gone never fails requests, and spans it cannot take are dropped and counted.
+import { after, before, describe, test } from 'node:test'
+import assert from 'node:assert/strict'
+import { Load, PgServer, RedisServer, serviceEnv, spawnService, type ServiceProcess } from '../helpers/index.js'
+import { OtlpReceiver } from './otlp-receiver.js'
+
+function dropped(metrics: string, reason: string): number {
+  return Number(new RegExp(`otel_spans_dropped_total\\{reason="${reason}"\\} (\\d+)`).exec(metrics)?.[1] ?? NaN)
+}
+
+describe('tracing: a collector that refuses or is down', () => {
+  let pg: PgServer
+  let redis: RedisServer
+  let receiver: OtlpReceiver
+  let service: ServiceProcess
+  before(async () => {
+    ;[pg, redis, receiver] = await Promise.all([PgServer.start(), RedisServer.start(), OtlpReceiver.start()])
+    receiver.answer = 503
+    service = await spawnService(
+      serviceEnv(pg, redis, {
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+        OTEL_BSP_MAX_QUEUE_SIZE: '512',
+        OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '128',
+        OTEL_BSP_SCHEDULE_DELAY: '100',
+        OTEL_EXPORTER_OTLP_TIMEOUT: '500'
+      })
+    )
+  })
+  after(async () => {
+    await service?.destroy()
+    await Promise.all([pg?.destroy(), redis?.destroy(), receiver?.close()])
+  })
+
+  async function run(amount: number): Promise<void> {
+    const load = new Load({
+      url: service.url,
+      connections: 8,
+      amount,
+      next: (n) => ({ path: `/users/${(n % 10) + 1}` })
+    })
+    const stats = await load.done
+    assert.equal(stats.ok, amount, JSON.stringify(stats))
+  }
+
+  test('answering 503: every request succeeds, memory stays bounded, dropped spans are counted', async () => {
+    await run(2_000) // warm up: caches filled, the heap at its working size
+    const rssBefore = service.rssKb()
+    await run(20_000)
+    const growthMb = (service.rssKb() - rssBefore) / 1024
+    assert.ok(growthMb < 60, `RSS grew by ${growthMb.toFixed(1)} MB over 20,000 traced requests`)
+    const metrics = await (await fetch(`${service.url}/metrics`)).text()
+    // 22,000 requests make well over 44,000 spans; a 512-span queue behind a refusing collector drops most.
+    assert.ok(dropped(metrics, 'queue_full') + dropped(metrics, 'export_failed') > 20_000, metrics)
+    assert.ok(dropped(metrics, 'export_failed') > 0)
+    assert.ok(receiver.requests > 0, 'the exporter kept trying')
+  })
+
+  test('gone (connection refused): requests still succeed and the count keeps rising', async () => {
+    const first = await (await fetch(`${service.url}/metrics`)).text()
+    const before = dropped(first, 'queue_full') + dropped(first, 'export_failed')
+    await receiver.close()
+    await run(3_000)
+    const metrics = await (await fetch(`${service.url}/metrics`)).text()
+    assert.ok(dropped(metrics, 'queue_full') + dropped(metrics, 'export_failed') > before)
+  })
+})
