@@ -26,8 +26,18 @@ const COMPOSE_ONLY = new Set([
   'POSTGRES_PASSWORD',
   'BACKUP_DIR',
   'BACKUP_SCHEDULE',
-  'BACKUP_KEEP'
+  'BACKUP_KEEP',
+  // ./run.sh --swarm (deploy/swarm.sh)
+  'WEB_REPLICAS',
+  'WEB_IMAGE',
+  'SWARM_ADVERTISE_ADDR',
+  // ./run.sh --update (deploy/update.sh)
+  'UPDATE_TIMEOUT_S',
+  'UPDATE_DRAIN_S'
 ])
+
+/** OpenTelemetry's standard variables, read by config/tracing.ts and described in docs/tracing.md. */
+const isOpenTelemetry = (name: string) => name.startsWith('OTEL_')
 
 const VARIABLE_NAME = /`([A-Z][A-Z0-9_]*)`/g
 
@@ -54,7 +64,9 @@ for (const readme of ['README.md', 'README.pt-BR.md']) {
     const documented = new Set(rows.flatMap((row) => row.names))
     const missing = ALL_VARIABLES.map((v) => v.env).filter((name) => !documented.has(name))
     assert.deepEqual(missing, [], `${readme} lacks these variables in its table`)
-    const unknown = [...documented].filter((name) => !ALL_VARIABLES.some((v) => v.env === name))
+    const unknown = [...documented].filter(
+      (name) => !ALL_VARIABLES.some((v) => v.env === name) && !isOpenTelemetry(name)
+    )
     assert.deepEqual(unknown, [], `${readme} documents variables the service does not read`)
     for (const setting of Object.values(SETTINGS)) {
       if (!('default' in setting)) continue
@@ -72,7 +84,7 @@ test('every variable of .env.example is read by the service or listed as compose
   assert.ok(names.length > 10, 'the variables of .env.example were found')
   const known = new Set([...ALL_VARIABLES.map((v) => v.env), ...COMPOSE_ONLY])
   assert.deepEqual(
-    names.filter((name) => !known.has(name)),
+    names.filter((name) => !known.has(name) && !isOpenTelemetry(name)),
     [],
     'unknown variables in .env.example'
   )
