@@ -56,6 +56,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.addHook('onClose', async () => {
     await context.visitRetention.stop()
     await context.visits.drain()
+    context.closeNearCache()
   })
 
   // Hook order is registration order: headers first, so even a 401 or a 429 carries them.

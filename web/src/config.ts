@@ -13,6 +13,8 @@ export interface Config {
   startupTimeoutS: number
   /** TTL of cached copies (visit total, user reads). */
   cacheTtlS: number
+  /** In-process copies of cached reads, kept coherent by Redis; maxEntries 0 turns them off. */
+  nearCache: { maxEntries: number; maxBytes: number }
   /** When set, write routes need `Authorization: Bearer <apiToken>`. */
   apiToken: string | undefined
   /** Write requests per minute per client IP; 0 disables the limit. */
@@ -181,6 +183,10 @@ export function loadConfig(env: Env = process.env): Config {
     redis: parseRedis(env),
     startupTimeoutS: readInt(env, 'STARTUP_TIMEOUT_S', 60, 0, 3600),
     cacheTtlS: readInt(env, 'CACHE_TTL_S', 60, 1, 86400),
+    nearCache: {
+      maxEntries: readInt(env, 'NEAR_CACHE_MAX_ENTRIES', 10_000, 0, 10_000_000),
+      maxBytes: readInt(env, 'NEAR_CACHE_MAX_MB', 16, 1, 4096) * 1024 * 1024
+    },
     apiToken,
     rateLimitMax: readInt(env, 'RATE_LIMIT_MAX', 0, 0, 1_000_000),
     corsOrigins: (optional(env, 'CORS_ORIGIN') ?? '')

@@ -4,6 +4,7 @@ import type { VisitRepository } from '../db/repositories/visits.js'
 import { guard } from '../dependency-failure.js'
 import type { Metrics } from '../metrics.js'
 import type { StaleKeys } from '../cache/stale-keys.js'
+import type { NearCache } from '../cache/near-cache.js'
 
 export const HOMEPAGE = 'homepage'
 
@@ -36,6 +37,8 @@ export interface VisitServiceOptions {
   maxBatch?: number
   /** Transactions allowed in flight at once; the next batch queues behind the row lock. */
   maxInFlight?: number
+  /** In-process copies of the cached total, kept coherent by Redis's invalidations. */
+  near: NearCache
 }
 
 /**
@@ -138,10 +141,13 @@ export class VisitService {
     const key = visitCounterKey(this.label)
     if (!this.stale.has(key)) {
       try {
-        const hit = await this.redis.get(key)
-        if (hit !== null) {
+        const { copy } = await this.options.near.read(key, '', async () => {
+          const text = await this.redis.get(key)
+          return text === null ? null : { text }
+        })
+        if (copy !== null) {
           this.metrics.cacheLookup('visits', 'hit')
-          return { label: this.label, total: Number(hit), cached: true }
+          return { label: this.label, total: Number(copy.text), cached: true }
         }
         this.metrics.cacheLookup('visits', 'miss')
       } catch {
