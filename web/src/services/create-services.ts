@@ -48,7 +48,7 @@ export function createServices(
       new CachedCollection(redis, 'users', config.cacheTtlS, metrics, stale, near)
     ),
     keyValue: new KeyValueService(redis, near),
-    health: new HealthService(new ProbeRepository(pool), redis),
+    health: new HealthService(new ProbeRepository(pool), redis, near),
     nearCache: near,
     closeNearCache: () => tracking?.close()
   }

@@ -47,6 +47,10 @@ test('repeated reads are answered from the process, not from Redis', async () =>
   assert.equal(await calls('hget'), hgets)
   assert.equal(await calls('get'), gets)
   assert.ok((await metric('near_cache_hit_ratio')) > 0)
+  const { near } = (await call(stack.url, '/health')).body.cache_stats
+  assert.equal(near.enabled, true)
+  assert.equal(near.tracking, true)
+  assert.ok(Number(near.hits) >= 150 && Number(near.entries) >= 3)
 })
 
 const put = (key: string, value: unknown, ttl = 3600) =>
