@@ -62,6 +62,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   app.addHook('onClose', async () => {
     await context.visitRetention.stop()
     await context.visits.drain()
+    context.closeNearCache()
   })
 
   // First, so every later hook and handler runs inside the request's span.

@@ -18,6 +18,8 @@ export interface Config {
   startupTimeoutS: number
   /** TTL of cached copies (visit total, user reads). */
   cacheTtlS: number
+  /** In-process copies of cached reads, kept coherent by Redis; maxEntries 0 turns them off. */
+  nearCache: { maxEntries: number; maxBytes: number }
   /** When set, write routes need `Authorization: Bearer <apiToken>`. */
   apiToken: string | undefined
   /** Write requests per minute per client IP; 0 disables the limit. */
@@ -142,6 +144,10 @@ export function loadConfig(env: Env = process.env): Config {
     redis: parseRedis(env),
     startupTimeoutS: read('startupTimeoutS'),
     cacheTtlS: read('cacheTtlS'),
+    nearCache: {
+      maxEntries: read('nearCacheMaxEntries'),
+      maxBytes: read('nearCacheMaxMb') * 1024 * 1024
+    },
     apiToken,
     rateLimitMax: read('rateLimitMax'),
     corsOrigins: read('corsOrigins'),

@@ -29,6 +29,13 @@ export function serviceNodeArgs(options: Pick<Options, 'nodeArgs' | 'cpuProf'>):
   return [...options.nodeArgs, ...(options.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', PROF_DIR] : [])]
 }
 
+/** NEAR_CACHE_* from the bench's own environment, so a run can measure the service without it. */
+function nearCacheEnv(): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(process.env).filter((entry): entry is [string, string] => entry[0].startsWith('NEAR_CACHE_'))
+  )
+}
+
 export async function startService(
   entry: string,
   nodeArgs: string[],
@@ -42,7 +49,7 @@ export async function startService(
         PATH: process.env.PATH ?? '',
         // OTEL_* from the bench's own environment: measure the service with tracing on (docs/tracing.md).
         ...Object.fromEntries(Object.entries(process.env).filter(([name]) => name.startsWith('OTEL_'))),
-        ...serviceEnv(pg, redis, { NODE_ENV: 'production', LOG_LEVEL: 'warn', PORT: String(port) })
+        ...serviceEnv(pg, redis, { NODE_ENV: 'production', LOG_LEVEL: 'warn', PORT: String(port), ...nearCacheEnv() })
       },
       stdio: ['ignore', 'pipe', 'pipe']
     })

@@ -3,6 +3,7 @@ import { collectionCacheKey, collectionGenerationKey } from './keyspace.js'
 import type { Redis } from 'ioredis'
 import type { Metrics } from '../metrics.js'
 import type { StaleKeys } from './stale-keys.js'
+import type { NearCache } from './near-cache.js'
 
 // Fill only if no write invalidated the collection since the reader looked (the generation is
 // unchanged); otherwise a slow reader would put back a copy older than the write.
@@ -30,7 +31,8 @@ export class CachedCollection {
     private readonly name: string,
     private readonly ttlS: number,
     private readonly metrics: Metrics,
-    private readonly stale: StaleKeys
+    private readonly stale: StaleKeys,
+    private readonly near: NearCache
   ) {
     this.hashKey = collectionCacheKey(name)
     this.genKey = collectionGenerationKey(name)
@@ -62,12 +64,17 @@ export class CachedCollection {
       return { hit: null, generation: undefined }
     }
     try {
-      // Issued together, so auto-pipelining sends both (with other requests' commands) in one
-      // round trip. The generation is read before the database is, which is all the fill check
-      // needs; the two reads need not be atomic.
-      const [hit, gen] = await Promise.all([this.redis.hget(this.hashKey, field), this.redis.get(this.genKey)])
-      this.metrics.cacheLookup(this.name, hit !== null ? 'hit' : 'miss')
-      return { hit, generation: hit !== null ? undefined : (gen ?? '0') }
+      let generation: string | undefined
+      const { copy } = await this.near.read(this.hashKey, field, async () => {
+        // Issued together, so auto-pipelining sends both (with other requests' commands) in one
+        // round trip. The generation is read before the database is, which is all the fill check
+        // needs; the two reads need not be atomic.
+        const [hit, gen] = await Promise.all([this.redis.hget(this.hashKey, field), this.redis.get(this.genKey)])
+        generation = gen ?? '0'
+        return hit === null ? null : { text: hit }
+      })
+      this.metrics.cacheLookup(this.name, copy !== null ? 'hit' : 'miss')
+      return { hit: copy?.text ?? null, generation: copy !== null ? undefined : generation }
     } catch {
       this.metrics.cacheLookup(this.name, 'error')
       return { hit: null, generation: undefined }
@@ -88,6 +95,8 @@ export class CachedCollection {
       await pipelineResults(this.redis.multi().incr(this.genKey).del(this.hashKey))
     } catch {
       this.stale.mark(this.hashKey)
+    } finally {
+      this.near.forget(this.hashKey)
     }
   }
 }

@@ -25,3 +25,9 @@ export const collectionGenerationKey = (collection: string): string => `${collec
 
 /** The /cache probe's key; kept outside any prefix because the seeds named it so. */
 export const PROBE_KEY = 'teste'
+
+/**
+ * Not a key but a channel: where Redis publishes the names of tracked keys that changed
+ * (client-side caching in RESP2 redirect mode), read by the near cache's subscriber connection.
+ */
+export const INVALIDATION_CHANNEL = '__redis__:invalidate'

@@ -92,6 +92,22 @@ export const SETTINGS = {
     max: 86400,
     description: 'lifetime of cached copies (visit total, user reads)'
   },
+  nearCacheMaxEntries: {
+    env: 'NEAR_CACHE_MAX_ENTRIES',
+    type: 'int',
+    default: 10_000,
+    min: 0,
+    max: 10_000_000,
+    description: 'in-process copies of cached reads, kept coherent by Redis invalidations; 0 turns them off'
+  },
+  nearCacheMaxMb: {
+    env: 'NEAR_CACHE_MAX_MB',
+    type: 'int',
+    default: 16,
+    min: 1,
+    max: 4096,
+    description: 'memory bound of the in-process copies (MiB, estimated)'
+  },
   apiToken: {
     env: 'API_TOKEN',
     type: 'optional',

@@ -31,7 +31,8 @@ export function healthRoutes(app: App, { health, metrics, config }: RouteContext
         cache_stats: {
           hits,
           misses,
-          hit_ratio: hits + misses === 0 ? null : Math.round((hits / (hits + misses)) * 1000) / 1000
+          hit_ratio: hits + misses === 0 ? null : Math.round((hits / (hits + misses)) * 1000) / 1000,
+          near: health.nearCache()
         }
       })
     }

@@ -25,6 +25,17 @@ export const HealthBody = Type.Object({
   cache_stats: Type.Object({
     hits: Type.Integer(),
     misses: Type.Integer(),
-    hit_ratio: Type.Union([Type.Number(), Type.Null()])
+    hit_ratio: Type.Union([Type.Number(), Type.Null()]),
+    near: Type.Object(
+      {
+        enabled: Type.Boolean({ description: 'NEAR_CACHE_MAX_ENTRIES is above 0' }),
+        tracking: Type.Boolean({ description: 'Redis invalidations are on: copies are being served' }),
+        hits: Type.Integer({ description: 'cached reads answered from this process since it started' }),
+        misses: Type.Integer({ description: 'cached reads that went to Redis' }),
+        hit_ratio: Type.Union([Type.Number(), Type.Null()]),
+        entries: Type.Integer({ description: 'copies held now' })
+      },
+      { description: "this process's near cache (in-process copies of cached reads)" }
+    )
   })
 })

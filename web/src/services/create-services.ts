@@ -14,6 +14,9 @@ import { UserRepository } from '../db/repositories/users.js'
 import { VisitRepository } from '../db/repositories/visits.js'
 import { ProbeRepository } from '../db/repositories/probes.js'
 import type { GroupCommitTracer } from '../tracing/hooks.js'
+import { NearCache } from '../cache/near-cache.js'
+import { Tracking } from '../cache/tracking.js'
+import { registerNearCacheMetrics } from '../cache/near-cache-metrics.js'
 
 export interface Services {
   visits: VisitService
@@ -21,6 +24,9 @@ export interface Services {
   users: UserService
   keyValue: KeyValueService
   health: HealthService
+  nearCache: NearCache
+  /** Closes the near cache's invalidation connection (the data connection is the caller's). */
+  closeNearCache(): void
 }
 
 /** The service layer on the given connections: one instance of each, shared by every route. */
@@ -30,15 +36,22 @@ export function createServices(
   groupCommit?: GroupCommitTracer
 ): Services {
   const stale = new StaleKeys(redis, logger)
+  const tracking =
+    config.nearCache.maxEntries > 0 ? new Tracking(redis, (keys) => near.invalidate(keys), logger) : undefined
+  const near = new NearCache(tracking, config.nearCache)
+  registerNearCacheMetrics(metrics.registry, near)
+  tracking?.start()
   const visitLog = new VisitRepository(pool)
   return {
-    visits: new VisitService(visitLog, redis, metrics, stale, { ttlS: config.cacheTtlS, groupCommit }),
+    visits: new VisitService(visitLog, redis, metrics, stale, { ttlS: config.cacheTtlS, groupCommit, near }),
     visitRetention: new VisitRetention(visitLog, config.visitsRetentionDays, logger),
     users: new UserService(
       new UserRepository(pool),
-      new CachedCollection(redis, 'users', config.cacheTtlS, metrics, stale)
+      new CachedCollection(redis, 'users', config.cacheTtlS, metrics, stale, near)
     ),
-    keyValue: new KeyValueService(redis),
-    health: new HealthService(new ProbeRepository(pool), redis)
+    keyValue: new KeyValueService(redis, near),
+    health: new HealthService(new ProbeRepository(pool), redis, near),
+    nearCache: near,
+    closeNearCache: () => tracking?.close()
   }
 }

@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis'
 import type { ProbeRepository } from '../db/repositories/probes.js'
 import { failureReason, guard } from '../dependency-failure.js'
 import { round } from './latency.js'
+import type { NearCache } from '../cache/near-cache.js'
 
 export interface ServiceCheck {
   status: 'up' | 'down'
@@ -25,8 +26,17 @@ export class HealthService {
 
   constructor(
     private readonly probes: ProbeRepository,
-    private readonly redis: Redis
+    private readonly redis: Redis,
+    private readonly near: NearCache
   ) {}
+
+  /** This process's near cache: whether it serves copies, and how many reads it answered. */
+  nearCache() {
+    const { enabled, active, entries } = this.near
+    const { hits, misses } = this.near.stats
+    const ratio = hits + misses === 0 ? null : Math.round((hits / (hits + misses)) * 1000) / 1000
+    return { enabled, tracking: active, hits, misses, hit_ratio: ratio, entries }
+  }
 
   /** One round trip to PostgreSQL for the /db probe: its clock and version, timed. */
   async roundTrip(): Promise<{ time: Date; version: string; latency_ms: number }> {

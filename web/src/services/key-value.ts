@@ -3,6 +3,7 @@ import { badRequest, guard, notFound } from '../dependency-failure.js'
 import { pipelineResults } from '../cache/pipeline.js'
 import { PROBE_KEY, keyValueKey } from '../cache/keyspace.js'
 import { round } from './latency.js'
+import { remainingTtlS, type NearCache, type NearCopy } from '../cache/near-cache.js'
 
 /** Client keys live under their own prefix: no client key can name an internal one. */
 export const MAX_VALUE_DEPTH = 64
@@ -28,7 +29,10 @@ export interface StoredValue {
 }
 
 export class KeyValueService {
-  constructor(private readonly redis: Redis) {}
+  constructor(
+    private readonly redis: Redis,
+    private readonly near: NearCache
+  ) {}
 
   async set(key: string, value: unknown, ttl: number): Promise<void> {
     if (jsonDepth(value, MAX_VALUE_DEPTH) > MAX_VALUE_DEPTH) {
@@ -41,20 +45,42 @@ export class KeyValueService {
         throw badRequest('value holds a number too large to store (e.g. 1e400)')
       return item
     })
-    await guard('cache', () => this.redis.set(keyValueKey(key), text, 'EX', ttl))
+    const redisKey = keyValueKey(key)
+    try {
+      await guard('cache', () => this.redis.set(redisKey, text, 'EX', ttl))
+    } finally {
+      // Also when the answer was lost: the value may have changed. Redis's invalidation follows.
+      this.near.forget(redisKey)
+    }
   }
 
   async get(key: string): Promise<StoredValue> {
+    const redisKey = keyValueKey(key)
+    const { copy } = await guard('cache', () => this.near.read(redisKey, '', () => this.load(redisKey)))
+    if (copy === null) throw notFound(`No cached value for key "${key}" (it may have expired)`)
+    copy.parsed ??= JSON.parse(copy.text)
+    return { key, value: copy.parsed, ttl: remainingTtlS(copy) }
+  }
+
+  /** The value and its expiry, as one Redis round trip. */
+  private async load(redisKey: string): Promise<NearCopy | null> {
+    // The expiry is kept as a time on our own clock: the remaining TTL counted from when the read
+    // was sent, which is never later than Redis's own expiry and needs no clock shared with it.
+    const sentAt = Date.now()
     // Issued together: auto-pipelining sends both in one round trip, batched with other requests'.
-    const [raw, ttl] = await guard('cache', () =>
-      Promise.all([this.redis.get(keyValueKey(key)), this.redis.ttl(keyValueKey(key))])
-    )
-    if (raw === null) throw notFound(`No cached value for key "${key}" (it may have expired)`)
-    return { key, value: JSON.parse(raw) as unknown, ttl }
+    const [raw, pttl] = await Promise.all([this.redis.get(redisKey), this.redis.pttl(redisKey)])
+    if (raw === null) return null
+    return { text: raw, expiresAt: pttl === -1 ? undefined : sentAt + Math.max(0, pttl) }
   }
 
   async delete(key: string): Promise<void> {
-    const removed = await guard('cache', () => this.redis.del(keyValueKey(key)))
+    const redisKey = keyValueKey(key)
+    let removed: number
+    try {
+      removed = await guard('cache', () => this.redis.del(redisKey))
+    } finally {
+      this.near.forget(redisKey)
+    }
     if (removed === 0) throw notFound(`No cached value for key "${key}"`)
   }
 

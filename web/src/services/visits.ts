@@ -6,6 +6,7 @@ import { GroupCommit } from '../lib/group-commit.js'
 import type { Metrics } from '../metrics.js'
 import type { StaleKeys } from '../cache/stale-keys.js'
 import type { GroupCommitTracer } from '../tracing/hooks.js'
+import type { NearCache } from '../cache/near-cache.js'
 
 export const HOMEPAGE = 'homepage'
 
@@ -35,6 +36,8 @@ export interface VisitServiceOptions {
   maxInFlight?: number
   /** With tracing on: a span per batch, linked to the requests it answers. */
   groupCommit?: GroupCommitTracer
+  /** In-process copies of the cached total, kept coherent by Redis's invalidations. */
+  near: NearCache
 }
 
 /**
@@ -100,10 +103,13 @@ export class VisitService {
     const key = visitCounterKey(this.label)
     if (!this.stale.has(key)) {
       try {
-        const hit = await this.redis.get(key)
-        if (hit !== null) {
+        const { copy } = await this.options.near.read(key, '', async () => {
+          const text = await this.redis.get(key)
+          return text === null ? null : { text }
+        })
+        if (copy !== null) {
           this.metrics.cacheLookup('visits', 'hit')
-          return { label: this.label, total: Number(hit), cached: true }
+          return { label: this.label, total: Number(copy.text), cached: true }
         }
         this.metrics.cacheLookup('visits', 'miss')
       } catch {

@@ -15,7 +15,7 @@ interface HealthBody {
     db: { status: string; version: string | null }
     cache: { status: string; version: string | null }
   }
-  cache_stats: { hits: number; misses: number; hit_ratio: number | null }
+  cache_stats: { hits: number; misses: number; hit_ratio: number | null; near: { enabled: boolean } }
 }
 
 const digits = (value: string): number => Number(value.replace(/[^\d]/g, ''))

@@ -63,7 +63,10 @@ test('invalid values stop with one message naming the variable', () => {
     [{ LOG_LEVEL: 'loud' }, /^LOG_LEVEL must be one of/],
     [{ API_TOKEN: 'short' }, /^API_TOKEN must be at least 16 characters/],
     [{ MIGRATE_ON_START: 'maybe' }, /^MIGRATE_ON_START must be true or false/],
-    [{ CACHE_TTL_S: '0' }, /^CACHE_TTL_S must be between 1 and/]
+    [{ CACHE_TTL_S: '0' }, /^CACHE_TTL_S must be between 1 and/],
+    [{ NEAR_CACHE_MAX_ENTRIES: '-1' }, /^NEAR_CACHE_MAX_ENTRIES must be between 0 and/],
+    [{ NEAR_CACHE_MAX_ENTRIES: 'lots' }, /^NEAR_CACHE_MAX_ENTRIES must be an integer/],
+    [{ NEAR_CACHE_MAX_MB: '0' }, /^NEAR_CACHE_MAX_MB must be between 1 and/]
   ]
   for (const [env, message] of cases) {
     assert.throws(
@@ -72,6 +75,12 @@ test('invalid values stop with one message naming the variable', () => {
       JSON.stringify(env)
     )
   }
+})
+
+test('the near cache is on by default, bounded, and NEAR_CACHE_MAX_ENTRIES=0 turns it off', () => {
+  assert.deepEqual(loadConfig({}).nearCache, { maxEntries: 10_000, maxBytes: 16 * 1024 * 1024 })
+  assert.equal(loadConfig({ NEAR_CACHE_MAX_ENTRIES: '0' }).nearCache.maxEntries, 0)
+  assert.equal(loadConfig({ NEAR_CACHE_MAX_MB: '2' }).nearCache.maxBytes, 2 * 1024 * 1024)
 })
 
 test('a malformed URL never echoes its password', () => {

@@ -1,0 +1,167 @@
+import type { FastifyBaseLogger } from 'fastify'
+import type { Redis } from 'ioredis'
+import { INVALIDATION_CHANNEL } from './keyspace.js'
+
+/** A promise to reject when the connections are lost; unobserved rejections are expected. */
+function lostSignal(): { promise: Promise<never>; reject: (err: Error) => void } {
+  let reject: (err: Error) => void = () => undefined
+  const promise = new Promise<never>((_resolve, fail) => (reject = fail))
+  promise.catch(() => undefined)
+  return { promise, reject }
+}
+
+/** Called with the keys Redis says changed, or null when every copy must go (flush, lost connection). */
+export type InvalidationListener = (keys: string[] | null) => void
+
+/**
+ * Redis server-assisted client-side caching in redirect mode: a second connection, speaking RESP2,
+ * subscribes to the invalidation channel, and the data connection runs `CLIENT TRACKING on
+ * REDIRECT <that connection's id>`, so Redis tells us whenever a key the data connection read
+ * changes, expires, is evicted or flushed.
+ *
+ * A copy may be trusted only while `ready`: both connections up and tracking confirmed for the
+ * current pair of them. Any lost connection clears every copy at once and bumps `epoch`, so a read
+ * that began under an earlier pair can never keep what it read.
+ */
+export class Tracking {
+  /** Tracking is on for the current pair of connections: reads issued now are tracked. */
+  ready = false
+  /** Bumped whenever the pair of connections changes; a copy read under another epoch is dropped. */
+  epoch = 0
+  private readonly subscriber: Redis
+  private subscriberId: number | undefined
+  private closed = false
+  /** Rejected when the connections are lost, so fences in flight fail at once rather than time out. */
+  private lostSignal = lostSignal()
+  private pingInFlight: Promise<void> | undefined
+  private pingQueued: Promise<void> | undefined
+
+  constructor(
+    private readonly data: Redis,
+    private readonly onInvalidate: InvalidationListener,
+    private readonly log: FastifyBaseLogger
+  ) {
+    this.subscriber = data.duplicate({
+      connectionName: 'web-db-cache-invalidations',
+      lazyConnect: true,
+      enableAutoPipelining: false,
+      // Over RESP3 Redis sends invalidations to this connection as `invalidate` push frames, which
+      // ioredis drops; over RESP2 they arrive as messages on the channel it subscribed to.
+      protocol: 2,
+      // We subscribe ourselves after asking the new connection's id, which a subscribed RESP2
+      // connection can no longer answer; and a fence's PING must not outlive its connection.
+      autoResubscribe: false,
+      autoResendUnfulfilledCommands: false
+    })
+    this.subscriber.on('error', () => undefined) // the data connection already reports outages
+    this.subscriber.on('messageBuffer', (channel: Buffer, message: unknown) => this.message(channel, message))
+    this.subscriber.on('close', () => {
+      this.subscriberId = undefined
+      this.lost()
+    })
+    this.subscriber.on('ready', () => void this.subscribe())
+    data.on('close', () => this.lost())
+    data.on('ready', () => void this.enable())
+  }
+
+  start(): void {
+    this.subscriber.connect().catch(() => undefined) // ioredis retries by itself, with backoff
+  }
+
+  close(): void {
+    this.closed = true
+    this.lost()
+    this.subscriber.disconnect()
+  }
+
+  /**
+   * Resolves once Redis has answered a PING sent on the invalidation connection after this call.
+   * Redis sends an invalidation before it answers anything it processes later on that connection,
+   * so once the PONG is in, every invalidation for a write that finished before this call has been
+   * applied. One PING serves every caller that arrived before it was sent.
+   */
+  fence(): Promise<void> {
+    if (this.pingInFlight === undefined) return (this.pingInFlight = this.ping())
+    // The PING in flight was sent before this caller arrived: wait for the next one.
+    this.pingQueued ??= this.pingInFlight.then(
+      () => this.sendQueued(),
+      () => this.sendQueued()
+    )
+    return this.pingQueued
+  }
+
+  private sendQueued(): Promise<void> {
+    this.pingQueued = undefined
+    return (this.pingInFlight = this.ping())
+  }
+
+  private ping(): Promise<void> {
+    const sent: Promise<void> = Promise.race([this.subscriber.ping(), this.lostSignal.promise]).then(
+      () => {
+        if (this.pingInFlight === sent) this.pingInFlight = undefined
+      },
+      (err: unknown) => {
+        if (this.pingInFlight === sent) this.pingInFlight = undefined
+        // A frozen or half-open connection: trust nothing until a fresh one is tracking again.
+        if (this.ready) {
+          this.lost()
+          this.subscriber.disconnect(true)
+        }
+        throw err
+      }
+    )
+    return sent
+  }
+
+  private message(channel: Buffer, message: unknown): void {
+    if (channel.toString() !== INVALIDATION_CHANNEL) return
+    // RESP2 invalidations carry an array of keys, or null when the database was flushed.
+    if (!Array.isArray(message)) return this.onInvalidate(null)
+    this.onInvalidate(message.map((key: Buffer) => key.toString()))
+  }
+
+  private lost(): void {
+    this.epoch++
+    if (this.ready) this.log.info('near cache: Redis connection lost, local copies dropped')
+    this.ready = false
+    this.lostSignal.reject(new Error('Redis connection lost'))
+    this.lostSignal = lostSignal()
+    this.onInvalidate(null)
+  }
+
+  /** On every (re)connection of the subscriber: learn its id, then listen. */
+  private async subscribe(): Promise<void> {
+    const epoch = this.epoch
+    try {
+      const id = Number(await this.subscriber.client('ID'))
+      await this.subscriber.subscribe(INVALIDATION_CHANNEL)
+      if (epoch !== this.epoch) return
+      this.subscriberId = id
+      await this.enable()
+    } catch {
+      this.retry()
+    }
+  }
+
+  /** Turns tracking on for the data connection once both connections are up. */
+  private async enable(): Promise<void> {
+    const id = this.subscriberId
+    if (this.closed || id === undefined || this.data.status !== 'ready') return
+    const epoch = this.epoch
+    try {
+      await this.data.client('TRACKING', 'ON', 'REDIRECT', id)
+      if (epoch !== this.epoch || this.subscriberId !== id) return
+      this.ready = true
+      this.log.info('near cache: tracking on')
+    } catch {
+      this.retry()
+    }
+  }
+
+  /** A set-up step failed on a live connection: start over on a fresh subscriber connection. */
+  private retry(): void {
+    if (this.closed) return
+    this.lost()
+    this.subscriber.disconnect(true)
+  }
+}
