@@ -18,9 +18,21 @@ export async function testImages(): Promise<string[]> {
   return [...new Set(found)]
 }
 
+const ANONYMOUS = 'label=com.docker.volume.anonymous'
+/** Anonymous volumes that were there before the test: not the test's, never removed by it. */
+let anonymousBefore: Set<string> | undefined
+
+/** Notes the engine's anonymous volumes, so that one the test leaves (they carry no project label) is found. */
+export async function noteAnonymousVolumes(): Promise<void> {
+  anonymousBefore = new Set(await ids(['volume', 'ls', '-q', '--filter', ANONYMOUS]))
+}
+
 /** Everything of the test still in the engine, as "kind id" strings. */
 export async function leftovers(): Promise<string[]> {
   const out: string[] = []
+  if (anonymousBefore !== undefined)
+    for (const id of await ids(['volume', 'ls', '-q', '--filter', ANONYMOUS]))
+      if (!anonymousBefore.has(id)) out.push(`anonymous volume ${id}`)
   for (const kind of ['container', 'network', 'volume'] as const) {
     const args = kind === 'container' ? ['ps', '-aq'] : [kind, 'ls', '-q']
     for (const id of await ids([...args, '--filter', PROJECT_LABEL])) out.push(`${kind} ${id}`)

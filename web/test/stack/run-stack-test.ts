@@ -17,7 +17,7 @@ import { killAll } from './lib/process.js'
 import { checkTools, ensureEngine, stopEngine } from './engine.js'
 import { copyRepository, runScript } from './stack.js'
 import { startEventRecorder, stopEventRecorder } from './events.js'
-import { cleanup, leftovers, testImages } from './cleanup.js'
+import { cleanup, leftovers, noteAnonymousVolumes, testImages } from './cleanup.js'
 import { checkFailures } from './checks/failures.js'
 import { checkFirstStart } from './checks/first-start.js'
 import { checkRoutes } from './checks/routes.js'
@@ -40,6 +40,7 @@ async function main(): Promise<void> {
   await report.phase('a clean engine: nothing of an earlier run', async () => {
     await cleanup(log)
     expect((await testImages()).length === 0, 'images of an earlier run are still there')
+    await noteAnonymousVolumes()
   })
   log(`  ${await report.phase('copy of the repository', copyRepository)}`)
 

@@ -186,7 +186,7 @@ export async function checkRestore(): Promise<void> {
       const size = /last_size_bytes=(\d+)/.exec(status)?.[1] ?? '?'
       return `${file}, ${size} bytes; --backup-status exits 0`
     } finally {
-      await compose([...profile, 'rm', '-f', '-s', 'backup'], 60_000, env)
+      await compose([...profile, 'rm', '-f', '-s', '-v', 'backup'], 60_000, env)
     }
   })
 }
