@@ -49,7 +49,8 @@ async function main(): Promise<void> {
   await checkRollback()
   await checkKill()
   await report.check('./run.sh --swarm again: rolls its own build out over the running stack, healthy', async () => {
-    const r = await runScript(['--swarm'], 600_000)
+    // The same options as the first deploy: without --offline, run.sh would ask for the official images.
+    const r = await runScript(args, 600_000)
     expect(/up and healthy/.test(r.stdout), 'run.sh did not report the stack healthy')
     return await allConverged(10_000)
   })
