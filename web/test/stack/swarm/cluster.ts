@@ -4,7 +4,6 @@ import { docker } from '../engine.js'
 import { PROJECT } from '../stack.js'
 import { must, waitUntil } from '../lib/process.js'
 import { get, isRecord } from '../lib/json.js'
-import { http } from '../http.js'
 
 /** The stack's name: ./run.sh --swarm names it after COMPOSE_PROJECT_NAME. */
 export const STACK = PROJECT
@@ -81,15 +80,7 @@ export async function containersOf(service: string, on: Docker = docker): Promis
   return lines(r.stdout)
 }
 
-/** Hosts that answered `count` GET /health through the proxy. */
-export async function hostsSeen(count: number): Promise<Map<string, number>> {
-  const seen = new Map<string, number>()
-  for (let i = 0; i < count; i++) {
-    const host = get((await http('/health')).json, 'services', 'web', 'host')
-    if (typeof host === 'string') seen.set(host, (seen.get(host) ?? 0) + 1)
-  }
-  return seen
-}
+export { hostsSeen } from '../traffic.js'
 
 /** The homepage counter and the number of logged visits, read in the db task's container. */
 export async function countsInPostgres(): Promise<{ total: number; logged: number }> {
