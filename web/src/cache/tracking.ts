@@ -2,14 +2,6 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { Redis } from 'ioredis'
 import { INVALIDATION_CHANNEL } from './keyspace.js'
 
-/** A promise to reject when the connections are lost; unobserved rejections are expected. */
-function lostSignal(): { promise: Promise<never>; reject: (err: Error) => void } {
-  let reject: (err: Error) => void = () => undefined
-  const promise = new Promise<never>((_resolve, fail) => (reject = fail))
-  promise.catch(() => undefined)
-  return { promise, reject }
-}
-
 /** Called with the keys Redis says changed, or null when every copy must go (flush, lost connection). */
 export type InvalidationListener = (keys: string[] | null) => void
 
@@ -31,8 +23,12 @@ export class Tracking {
   private readonly subscriber: Redis
   private subscriberId: number | undefined
   private closed = false
-  /** Rejected when the connections are lost, so fences in flight fail at once rather than time out. */
-  private lostSignal = lostSignal()
+  /**
+   * The PINGs in flight, failed at once when the connections are lost rather than left to time out.
+   * Each removes itself when answered: a promise that lives as long as the connection must not
+   * collect a reaction per PING (racing against one kept every answered fence in memory).
+   */
+  private readonly pingsInFlight = new Set<(err: Error) => void>()
   private pingInFlight: Promise<void> | undefined
   private pingQueued: Promise<void> | undefined
 
@@ -96,7 +92,20 @@ export class Tracking {
   }
 
   private ping(): Promise<void> {
-    const sent: Promise<void> = Promise.race([this.subscriber.ping(), this.lostSignal.promise]).then(
+    const answered = new Promise<unknown>((resolve, reject) => {
+      this.pingsInFlight.add(reject)
+      this.subscriber.ping().then(
+        (pong) => {
+          this.pingsInFlight.delete(reject)
+          resolve(pong)
+        },
+        (err: unknown) => {
+          this.pingsInFlight.delete(reject)
+          reject(err)
+        }
+      )
+    })
+    const sent: Promise<void> = answered.then(
       () => {
         if (this.pingInFlight === sent) this.pingInFlight = undefined
       },
@@ -124,8 +133,9 @@ export class Tracking {
     this.epoch++
     if (this.ready) this.log.info('near cache: Redis connection lost, local copies dropped')
     this.ready = false
-    this.lostSignal.reject(new Error('Redis connection lost'))
-    this.lostSignal = lostSignal()
+    const lost = new Error('Redis connection lost')
+    for (const fail of this.pingsInFlight) fail(lost)
+    this.pingsInFlight.clear()
     this.onInvalidate(null)
   }
 

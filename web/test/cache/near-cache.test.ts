@@ -2,6 +2,8 @@
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { setFlagsFromString } from 'node:v8'
+import { runInNewContext } from 'node:vm'
 import { pino } from 'pino'
 import { call, eventually, serviceEnv, startStack, type TestStack } from '../helpers/index.js'
 import { loadConfig } from '../../src/config.js'
@@ -175,6 +177,26 @@ test('copies stay within their bounds in entries and bytes under a scan of many 
     assert.ok(peakEntries > 0 && peakEntries <= 500, `entries ${peakEntries}`)
     assert.ok(peakBytes > 200 * 1024 && peakBytes <= 256 * 1024, `bytes ${peakBytes}`)
     await stack.redis.command((r) => r.del(...keys))
+  } finally {
+    own.close()
+  }
+})
+
+test('an answered fence leaves nothing behind: 20,000 fences, heap flat after collection', async () => {
+  setFlagsFromString('--expose-gc')
+  const gc = runInNewContext('gc') as () => void
+  const own = await ownNearCache()
+  try {
+    const used = (): number => {
+      gc()
+      return process.memoryUsage().heapUsed
+    }
+    for (let i = 0; i < 1000; i++) await own.tracking.fence() // warm: code compiled, buffers sized
+    const before = used()
+    for (let i = 0; i < 20_000; i++) await own.tracking.fence()
+    const grownKb = (used() - before) / 1024
+    // A fence that stayed reachable costs a few hundred bytes: 20,000 of them, several MB.
+    assert.ok(grownKb < 1024, `the heap grew by ${grownKb.toFixed(0)} KB over 20,000 fences`)
   } finally {
     own.close()
   }
