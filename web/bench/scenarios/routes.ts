@@ -35,7 +35,7 @@ export const ROUTES: Route[] = [
     method: 'GET',
     path: '/',
     kind: 'visit',
-    goal: 0.25,
+    goal: 0.35,
     headers: { accept: 'application/json' }
   },
   {
@@ -47,7 +47,7 @@ export const ROUTES: Route[] = [
     body: JSON.stringify({ key: 'bench-post', value: { n: 1, tags: ['a', 'b'] }, ttl: 600 }),
     headers: { 'content-type': 'application/json' }
   },
-  { name: 'GET /health', target: 'service', method: 'GET', path: '/health', kind: 'read', goal: 0.4 }
+  { name: 'GET /health', target: 'service', method: 'GET', path: '/health', kind: 'read', goal: 0.6 }
 ]
 
 /** Cached reads (served from the near cache) must answer within this at the 99th percentile. */

@@ -29,8 +29,8 @@ export class Tracking {
    * collect a reaction per PING (racing against one kept every answered fence in memory).
    */
   private readonly pingsInFlight = new Set<(err: Error) => void>()
-  private pingInFlight: Promise<void> | undefined
-  private pingQueued: Promise<void> | undefined
+  /** The PING that callers of fence() in this turn of the event loop wait for. */
+  private nextPing: Promise<void> | undefined
 
   constructor(
     private readonly data: Redis,
@@ -74,21 +74,15 @@ export class Tracking {
    * Resolves once Redis has answered a PING sent on the invalidation connection after this call.
    * Redis sends an invalidation before it answers anything it processes later on that connection,
    * so once the PONG is in, every invalidation for a write that finished before this call has been
-   * applied. One PING serves every caller that arrived before it was sent.
+   * applied. The PING goes out at the end of this turn of the event loop: every request read in the
+   * same turn shares it (one PING per request would cost as much as reading the value from Redis).
    */
   fence(): Promise<void> {
-    if (this.pingInFlight === undefined) return (this.pingInFlight = this.ping())
-    // The PING in flight was sent before this caller arrived: wait for the next one.
-    this.pingQueued ??= this.pingInFlight.then(
-      () => this.sendQueued(),
-      () => this.sendQueued()
-    )
-    return this.pingQueued
-  }
-
-  private sendQueued(): Promise<void> {
-    this.pingQueued = undefined
-    return (this.pingInFlight = this.ping())
+    this.nextPing ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+      this.nextPing = undefined
+      return this.ping()
+    })
+    return this.nextPing
   }
 
   private ping(): Promise<void> {
@@ -105,12 +99,9 @@ export class Tracking {
         }
       )
     })
-    const sent: Promise<void> = answered.then(
-      () => {
-        if (this.pingInFlight === sent) this.pingInFlight = undefined
-      },
+    return answered.then(
+      () => undefined,
       (err: unknown) => {
-        if (this.pingInFlight === sent) this.pingInFlight = undefined
         // A frozen or half-open connection: trust nothing until a fresh one is tracking again.
         if (this.ready) {
           this.lost()
@@ -119,7 +110,6 @@ export class Tracking {
         throw err
       }
     )
-    return sent
   }
 
   private message(channel: Buffer, message: unknown): void {
