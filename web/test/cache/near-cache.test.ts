@@ -191,12 +191,13 @@ test('an answered fence leaves nothing behind: 20,000 fences, heap flat after co
       gc()
       return process.memoryUsage().heapUsed
     }
-    for (let i = 0; i < 1000; i++) await own.tracking.fence() // warm: code compiled, buffers sized
+    // Warm: code compiled and optimised, buffers sized (the first 20,000 grow the heap by ~1.5 MB on Node 24).
+    for (let i = 0; i < 20_000; i++) await own.tracking.fence()
     const before = used()
     for (let i = 0; i < 20_000; i++) await own.tracking.fence()
     const grownKb = (used() - before) / 1024
-    // A fence that stayed reachable costs a few hundred bytes: 20,000 of them, several MB.
-    assert.ok(grownKb < 1024, `the heap grew by ${grownKb.toFixed(0)} KB over 20,000 fences`)
+    // A fence that stayed reachable costs about 700 bytes: 20,000 of them, 14 MB.
+    assert.ok(grownKb < 4096, `the heap grew by ${grownKb.toFixed(0)} KB over 20,000 fences`)
   } finally {
     own.close()
   }
