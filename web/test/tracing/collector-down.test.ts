@@ -44,13 +44,16 @@ describe('tracing: a collector that refuses or is down', () => {
   }
 
   test('answering 503: every request succeeds, memory stays bounded, dropped spans are counted', async () => {
-    await run(2_000) // warm up: caches filled, the heap at its working size
+    // Warm up: caches filled, the heap at its working size (on Node 24, V8 grows it by some 60 MB
+    // between the 2,000th and the 10,000th request, then keeps it there).
+    await run(10_000)
     const rssBefore = service.rssKb()
     await run(20_000)
     const growthMb = (service.rssKb() - rssBefore) / 1024
-    assert.ok(growthMb < 60, `RSS grew by ${growthMb.toFixed(1)} MB over 20,000 traced requests`)
+    // Spans kept past their export (the leak this guards against) grew it by 80 MB.
+    assert.ok(growthMb < 40, `RSS grew by ${growthMb.toFixed(1)} MB over 20,000 traced requests`)
     const metrics = await (await fetch(`${service.url}/metrics`)).text()
-    // 22,000 requests make well over 44,000 spans; a 512-span queue behind a refusing collector drops most.
+    // 30,000 requests make well over 60,000 spans; a 512-span queue behind a refusing collector drops most.
     assert.ok(dropped(metrics, 'queue_full') + dropped(metrics, 'export_failed') > 20_000, metrics)
     assert.ok(dropped(metrics, 'export_failed') > 0)
     assert.ok(receiver.requests > 0, 'the exporter kept trying')
