@@ -1,36 +1,31 @@
 // A collector that refuses or is gone never fails requests, and spans it cannot take are dropped and counted.
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { Load, PgServer, RedisServer, serviceEnv, spawnService, type ServiceProcess } from '../helpers/index.js'
-import { OtlpReceiver } from './otlp-receiver.js'
+import { Load, type ServiceProcess } from '../helpers/index.js'
+import type { OtlpReceiver } from './otlp-receiver.js'
+import { startTracedService, type TracedService } from './traced-service.js'
 
 function dropped(metrics: string, reason: string): number {
   return Number(new RegExp(`otel_spans_dropped_total\\{reason="${reason}"\\} (\\d+)`).exec(metrics)?.[1] ?? NaN)
 }
 
 describe('tracing: a collector that refuses or is down', () => {
-  let pg: PgServer
-  let redis: RedisServer
+  let traced: TracedService | undefined
   let receiver: OtlpReceiver
   let service: ServiceProcess
   before(async () => {
-    ;[pg, redis, receiver] = await Promise.all([PgServer.start(), RedisServer.start(), OtlpReceiver.start()])
-    receiver.answer = 503
-    service = await spawnService(
-      serviceEnv(pg, redis, {
-        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+    traced = await startTracedService(
+      {
         OTEL_BSP_MAX_QUEUE_SIZE: '512',
         OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '128',
         OTEL_BSP_SCHEDULE_DELAY: '100',
         OTEL_EXPORTER_OTLP_TIMEOUT: '500'
-      })
+      },
+      503
     )
+    ;({ receiver, service } = traced)
   })
-  after(async () => {
-    await service?.destroy()
-    await Promise.all([pg?.destroy(), redis?.destroy(), receiver?.close()])
-  })
+  after(() => traced?.destroy())
 
   async function run(amount: number): Promise<void> {
     const load = new Load({

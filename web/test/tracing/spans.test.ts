@@ -1,33 +1,27 @@
 // Tracing on: what reaches an OTLP receiver for real requests, on the real start-up path.
 import { after, before, describe, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { PgServer, RedisServer, eventually, serviceEnv, spawnService, type ServiceProcess } from '../helpers/index.js'
-import { OtlpReceiver, type ReceivedSpan } from './otlp-receiver.js'
+import { eventually, type RedisServer, type ServiceProcess } from '../helpers/index.js'
+import type { OtlpReceiver, ReceivedSpan } from './otlp-receiver.js'
+import { startTracedService, type TracedService } from './traced-service.js'
 
 const SERVER = 2 // SpanKind.SERVER in OTLP
 const ERROR = 2
 
 describe('tracing: spans of a request, exported over OTLP/HTTP', () => {
-  let pg: PgServer
+  let traced: TracedService | undefined
   let redis: RedisServer
   let receiver: OtlpReceiver
   let service: ServiceProcess
   before(async () => {
-    ;[pg, redis, receiver] = await Promise.all([PgServer.start(), RedisServer.start(), OtlpReceiver.start()])
-    service = await spawnService(
-      serviceEnv(pg, redis, {
-        LOG_LEVEL: 'info',
-        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
-        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
-        OTEL_BSP_SCHEDULE_DELAY: '50',
-        OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment=test'
-      })
-    )
+    traced = await startTracedService({
+      LOG_LEVEL: 'info',
+      OTEL_BSP_SCHEDULE_DELAY: '50',
+      OTEL_RESOURCE_ATTRIBUTES: 'deployment.environment=test'
+    })
+    ;({ redis, receiver, service } = traced)
   })
-  after(async () => {
-    await service?.destroy()
-    await Promise.all([pg?.destroy(), redis?.destroy(), receiver?.close()])
-  })
+  after(() => traced?.destroy())
 
   async function traceOf(traceId: string, done: (spans: ReceivedSpan[]) => boolean): Promise<ReceivedSpan[]> {
     await eventually(`spans of trace ${traceId}`, async () => done(receiver.trace(traceId)), 30_000)
