@@ -3,10 +3,20 @@
 // and a rolling update across both nodes under load fails no request.
 import { report } from '../../lib/report.js'
 import { expect } from '../../lib/json.js'
-import { must } from '../../lib/process.js'
 import { load, describeLoad } from '../../lib/load.js'
 import { docker } from '../../engine.js'
-import { WEB, allConverged, countsInPostgres, hostsSeen, runningTasks, updateWeb, webImage } from '../cluster.js'
+import { get } from '../../lib/json.js'
+import { must, waitUntil } from '../../lib/process.js'
+import {
+  WEB,
+  allConverged,
+  countsInPostgres,
+  replicasAnswering,
+  runningTasks,
+  serviceSpec,
+  updateWeb,
+  webImage
+} from '../cluster.js'
 import { copyImages, joinWorker, startWorker } from '../worker.js'
 import { expectNoLoss, underLoad } from './updates.js'
 
@@ -32,9 +42,17 @@ function onBoth(nodes: Set<string>, manager: string, worker: string): string {
 export async function checkTwoHosts(): Promise<void> {
   const manager = (await must('node id', docker(['info', '--format', '{{.Swarm.NodeID}}']))).stdout.trim()
   const worker = await report.phase('a second engine in its own network namespace joins as a worker', async () => {
+    // A rollout still going on (the deploy before) would change the image under the copy.
+    await waitUntil('no update of web in progress', 300_000, async () => {
+      const state = get(await serviceSpec('web'), 'UpdateStatus', 'State')
+      return typeof state === 'string' && /updating|rollback_started/.test(state) ? undefined : true
+    })
     report.log(`  ${await startWorker()}`)
     // Only web can be placed there: db and cache are on the labelled node, the proxy on a manager.
-    report.log(`  images copied to the worker: ${await copyImages([await webImage()])}`)
+    // Every tag of the image: the service may name it by any of them.
+    const image = await webImage()
+    const tags = await must('image tags', docker(['image', 'inspect', '-f', '{{join .RepoTags " "}}', image]))
+    report.log(`  images copied to the worker: ${await copyImages(tags.stdout.trim().split(' '))}`)
     return joinWorker()
   })
 
@@ -51,7 +69,7 @@ export async function checkTwoHosts(): Promise<void> {
 
   await report.check('requests through the proxy reach the replicas on both nodes', async () => {
     const { hostNode } = await webByNode()
-    const seen = await hostsSeen(REPLICAS_ON_TWO * 20)
+    const seen = await replicasAnswering(REPLICAS_ON_TWO)
     const nodes = new Set<string>()
     for (const host of seen.keys()) {
       const node = hostNode.get(host)
@@ -59,7 +77,7 @@ export async function checkTwoHosts(): Promise<void> {
       nodes.add(node)
     }
     expect(seen.size === REPLICAS_ON_TWO, `hosts: ${JSON.stringify([...seen])}`)
-    return `${REPLICAS_ON_TWO * 20} requests: ${[...seen.values()].join('/')}; ${onBoth(nodes, manager, worker)}`
+    return `${REPLICAS_ON_TWO * 8} requests: ${[...seen.values()].join('/')}; ${onBoth(nodes, manager, worker)}`
   })
 
   await report.check('visits counted over both nodes are exact in PostgreSQL', async () => {
