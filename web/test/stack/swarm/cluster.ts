@@ -96,7 +96,8 @@ export async function replicasAnswering(count: number, timeoutMs = 30_000): Prom
     })
   } catch (err) {
     throw new Error(
-      `${err instanceof Error ? err.message : String(err)}; last answering: ${[...last.keys()].join(', ')}`
+      `${err instanceof Error ? err.message : String(err)}; last answering: ${[...last.keys()].join(', ')}`,
+      { cause: err }
     )
   }
 }
