@@ -4,6 +4,7 @@ import { docker } from '../engine.js'
 import { PROJECT } from '../stack.js'
 import { must, waitUntil } from '../lib/process.js'
 import { get, isRecord } from '../lib/json.js'
+import { hostsSeen } from '../traffic.js'
 
 /** The stack's name: ./run.sh --swarm names it after COMPOSE_PROJECT_NAME. */
 export const STACK = PROJECT
@@ -80,7 +81,26 @@ export async function containersOf(service: string, on: Docker = docker): Promis
   return lines(r.stdout)
 }
 
-export { hostsSeen } from '../traffic.js'
+export { hostsSeen }
+
+/**
+ * Waits until exactly `count` replicas answer through the proxy: Swarm counts a new task healthy
+ * seconds before the proxy's own checks (rise 2, every 2 s) put it in service.
+ */
+export async function replicasAnswering(count: number, timeoutMs = 30_000): Promise<Map<string, number>> {
+  let last = new Map<string, number>()
+  try {
+    return await waitUntil(`${count} replicas answering through the proxy`, timeoutMs, async () => {
+      last = await hostsSeen(count * 8)
+      return last.size === count ? last : undefined
+    })
+  } catch (err) {
+    throw new Error(
+      `${err instanceof Error ? err.message : String(err)}; last answering: ${[...last.keys()].join(', ')}`,
+      { cause: err }
+    )
+  }
+}
 
 /** The homepage counter and the number of logged visits, read in the db task's container. */
 export async function countsInPostgres(): Promise<{ total: number; logged: number }> {

@@ -1,5 +1,6 @@
 // End-to-end test of the stack on Docker Swarm, in a real engine: ./run.sh --swarm, unmodified, in a
-// copy of the repository, then rolling updates, a rollback and a killed replica under load.
+// copy of the repository, then rolling updates, a rollback and a killed replica under load; then
+// two hosts: a second engine in a network namespace of its own joins as a worker (worker.ts).
 //
 //   npm run test:swarm        (from web/ or the repository root; needs root, or docker access)
 //
@@ -8,7 +9,9 @@
 // kept). Images: POSTGRES_IMAGE, REDIS_IMAGE, PROXY_IMAGE and NODE_IMAGE, when all four are set,
 // are used as they are (and kept); otherwise ./run.sh --offline builds stand-ins of the test's own,
 // removed at the end. Everything else the test made is removed too, and it checks that nothing is
-// left. SWARM_TEST_TIMEOUT_S (default 3600) bounds the whole run.
+// left. SWARM_TEST_TIMEOUT_S (default 3600) bounds the whole run. The two-host part needs root
+// (ip netns, a second dockerd) and a swarm the test starts itself, advertised on the link to the
+// worker; without them it is skipped, and says so.
 import './project.js'
 import { report, PhaseError } from '../lib/report.js'
 import { expect } from '../lib/json.js'
@@ -19,6 +22,8 @@ import { STACK, allConverged, swarmState } from './cluster.js'
 import { leftovers, owned, teardown } from './teardown.js'
 import { checkDeployed } from './checks/deploy.js'
 import { checkKill, checkRollback, checkRollingUpdates, figures } from './checks/updates.js'
+import { checkTwoHosts } from './checks/twohosts.js'
+import { MANAGER_ADDR, createLink } from './worker.js'
 
 const TOTAL_TIMEOUT_MS = Number(process.env.SWARM_TEST_TIMEOUT_S ?? 3600) * 1000
 const log = (msg: string): void => report.log(msg)
@@ -39,6 +44,12 @@ async function main(): Promise<void> {
     expect(left.length === 0, `left from an earlier run: ${left.join(', ')}`)
   })
   log(`  ${await report.phase('copy of the repository', copyRepository)}`)
+  const twoHosts = owned.swarm && process.getuid?.() === 0
+  if (twoHosts) {
+    log(`  ${await report.phase('a link to a second host (network namespace, veth pair)', createLink)}`)
+    // run.sh's own way to choose the address other nodes reach the manager on (docs/swarm.md).
+    process.env.SWARM_ADVERTISE_ADDR = MANAGER_ADDR
+  } else log(`  two hosts: skipped (${owned.swarm ? 'needs root' : "the swarm is not the test's own"})`)
 
   const args = owned.standIns ? ['--swarm', '--offline'] : ['--swarm']
   await report.phase(`./run.sh ${args.join(' ')} (swarm, secrets, build, deploy, healthy)`, () =>
@@ -54,6 +65,7 @@ async function main(): Promise<void> {
     expect(/up and healthy/.test(r.stdout), 'run.sh did not report the stack healthy')
     return await allConverged(10_000)
   })
+  if (twoHosts) await checkTwoHosts()
 }
 
 // Called by the end of main, a signal or the time limit, whichever comes first; the others wait
@@ -69,10 +81,13 @@ async function tearDownAndExit(): Promise<never> {
     const t = Date.now()
     await teardown(log)
     report.timings.push({ name: 'clean up', ms: Date.now() - t })
-    await report.check('clean-up left no stack, secret, network, volume, image or swarm of the test', async () => {
-      const left = await leftovers()
-      expect(left.length === 0, `left behind: ${left.join(', ')}`)
-    })
+    await report.check(
+      'clean-up left no stack, secret, network, volume, image, swarm or second engine of the test',
+      async () => {
+        const left = await leftovers()
+        expect(left.length === 0, `left behind: ${left.join(', ')}`)
+      }
+    )
     await stopEngine(log)
   } catch (err) {
     report.fail('clean-up', err)

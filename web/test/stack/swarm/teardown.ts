@@ -1,10 +1,11 @@
 // Removes everything the Swarm test made: the stack (./run.sh --swarm --down --reset: services,
-// networks, volumes, secrets), its images, and the swarm itself when the test started it; then
-// lists whatever is left.
+// networks, volumes, secrets), the second engine and its namespace, its images, and the swarm
+// itself when the test started it; then lists whatever is left.
 import { docker } from '../engine.js'
 import { removeCopy, stack, runScriptAllowingFailure, PROJECT, STAND_IN_PREFIX } from '../stack.js'
 import { describeFailure, sleep } from '../lib/process.js'
 import { STACK, STACK_LABEL, lines, swarmState } from './cluster.js'
+import { removeWorker, workerLeftovers } from './worker.js'
 
 /** Set when the engine was in no swarm before the test: it leaves the swarm at the end. */
 export const owned = { swarm: false, standIns: false }
@@ -36,6 +37,8 @@ export async function leftovers(): Promise<string[]> {
   if (owned.swarm && (await swarmState()) !== 'inactive') out.push('the swarm this test started')
   if (owned.swarm && (await ids(['network', 'ls', '-q', '--filter', 'name=^docker_gwbridge$'])).length > 0)
     out.push('network docker_gwbridge')
+  // Whether or not this run made one: a second engine is never the user's.
+  out.push(...(await workerLeftovers()))
   return out
 }
 
@@ -44,6 +47,7 @@ export async function teardown(log: (msg: string) => void): Promise<void> {
     const r = await runScriptAllowingFailure(['--swarm', '--down', '--reset'], 180_000)
     if (r.code !== 0) log(describeFailure('./run.sh --swarm --down --reset', r, 10))
   }
+  await removeWorker(log)
   // Volumes outlive their containers by a moment after `stack rm`.
   for (let i = 0; i < 20; i++) {
     const volumes = await ids(['volume', 'ls', '-q', '--filter', STACK_LABEL])
