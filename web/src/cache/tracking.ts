@@ -2,6 +2,8 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { Redis } from 'ioredis'
 import { INVALIDATION_CHANNEL } from './keyspace.js'
 
+const endOfTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+
 /** Called with the keys Redis says changed, or null when every copy must go (flush, lost connection). */
 export type InvalidationListener = (keys: string[] | null) => void
 
@@ -29,7 +31,9 @@ export class Tracking {
    * collect a reaction per PING (racing against one kept every answered fence in memory).
    */
   private readonly pingsInFlight = new Set<(err: Error) => void>()
-  /** The PING that callers of fence() in this turn of the event loop wait for. */
+  /** The PING sent and not yet answered, if any. */
+  private pingInFlight: Promise<void> | undefined
+  /** The PING that callers of fence() wait for, not sent yet. */
   private nextPing: Promise<void> | undefined
 
   constructor(
@@ -74,15 +78,26 @@ export class Tracking {
    * Resolves once Redis has answered a PING sent on the invalidation connection after this call.
    * Redis sends an invalidation before it answers anything it processes later on that connection,
    * so once the PONG is in, every invalidation for a write that finished before this call has been
-   * applied. The PING goes out at the end of this turn of the event loop: every request read in the
-   * same turn shares it (one PING per request would cost as much as reading the value from Redis).
+   * applied. One PING serves every caller that came before it was sent: it leaves at the end of the
+   * turn of the event loop, and only once the PING before it is answered (a write system call per
+   * reader cost almost as much as reading the value from Redis).
    */
   fence(): Promise<void> {
-    this.nextPing ??= new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+    if (this.nextPing !== undefined) return this.nextPing
+    const previous = this.pingInFlight
+    const ready = previous === undefined ? endOfTurn() : previous.then(endOfTurn, endOfTurn)
+    const next = ready.then(() => {
       this.nextPing = undefined
-      return this.ping()
+      const sent = this.ping()
+      this.pingInFlight = sent
+      const done = (): void => {
+        if (this.pingInFlight === sent) this.pingInFlight = undefined
+      }
+      sent.then(done, done)
+      return sent
     })
-    return this.nextPing
+    this.nextPing = next
+    return next
   }
 
   private ping(): Promise<void> {
