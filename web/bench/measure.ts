@@ -35,14 +35,22 @@ export async function measure(route: Route, label: string, targets: Targets, opt
   const { pg } = targets
   const servers = route.target === 'ceiling' ? [targets.ceiling] : targets.services
   for (const server of servers) {
-    const probe = await fetch(server.url + route.path, { method: route.method, headers: route.headers, body: route.body })
+    const probe = await fetch(server.url + route.path, {
+      method: route.method,
+      headers: route.headers,
+      body: route.body
+    })
     await probe.arrayBuffer()
     if (probe.status >= 300)
-      throw new Error(`${label}: ${route.method} ${route.path} answered ${probe.status} on ${server.url} before the load`)
+      throw new Error(
+        `${label}: ${route.method} ${route.path} answered ${probe.status} on ${server.url} before the load`
+      )
   }
   const pids = servers.map((server) => server.pid)
   const before = route.kind === 'visit' ? await visitState(pg) : undefined
-  log(`${label}: ${options.warmupS} s warm-up + ${options.durationS} s at ${options.connections} connections${servers.length > 1 ? ` split over ${servers.length} replicas` : ''}`)
+  log(
+    `${label}: ${options.warmupS} s warm-up + ${options.durationS} s at ${options.connections} connections${servers.length > 1 ? ` split over ${servers.length} replicas` : ''}`
+  )
   const stopSampling = route.target === 'service' ? sampleRss(pids) : undefined
   const stopCpuMeter = startCpuMeter({ server: pids, redis: targets.redisPids, postgres: () => postgresPids(pg) })
   const load = await runLoad({
@@ -57,6 +65,9 @@ export async function measure(route: Route, label: string, targets: Targets, opt
   const peak = stopSampling?.() ?? null
   const cpu = stopCpuMeter(load)
   const visits = before === undefined ? undefined : await checkVisits(pg, label, before, load, options.connections)
-  log(`${label}: ${Math.round(load.requestsPerS)} req/s, p50 ${load.latencyMs.p50} ms, p99 ${load.latencyMs.p99} ms`)
+  const byReplica = servers.length > 1 ? ` (${load.requestsPerSByUrl.map(Math.round).join(' + ')})` : ''
+  log(
+    `${label}: ${Math.round(load.requestsPerS)} req/s${byReplica}, p50 ${load.latencyMs.p50} ms, p99 ${load.latencyMs.p99} ms`
+  )
   return { route, label, load, peak, cpu, visits }
 }

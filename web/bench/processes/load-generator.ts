@@ -20,6 +20,8 @@ export interface LoadJob {
 
 export interface LoadResult {
   requestsPerS: number
+  /** Each URL's share of requestsPerS, in the job's order: shows that every replica took load. */
+  requestsPerSByUrl: number[]
   totalRequests: number
   ok2xx: number
   non2xx: number
@@ -67,6 +69,7 @@ function merge(measured: autocannon.Result[], warm: autocannon.Result[], cpuS: n
   const total = sum(measured, (r) => r.requests.total)
   return {
     requestsPerS: sum(measured, (r) => r.requests.average),
+    requestsPerSByUrl: measured.map((r) => r.requests.average),
     totalRequests: total,
     ok2xx: sum(measured, (r) => r['2xx']),
     non2xx: sum(measured, (r) => r.non2xx),
