@@ -35,7 +35,7 @@ export interface LoadResult {
 }
 
 /** As even as possible: 32 over 3 is 11, 11, 10. */
-export function splitConnections(connections: number, parts: number): number[] {
+function splitConnections(connections: number, parts: number): number[] {
   return Array.from({ length: parts }, (_, i) => Math.floor(connections / parts) + (i < connections % parts ? 1 : 0))
 }
 

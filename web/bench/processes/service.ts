@@ -39,8 +39,8 @@ function nearCacheEnv(): Record<string, string> {
 export type Replica = Listening & { idleRssMb: number }
 
 /**
- * `count` replicas on as many ports, against the same PostgreSQL and Redis. One after the other:
- * the first applies the migrations, the others find them applied instead of queueing on the lock.
+ * `count` replicas on as many ports, against the same PostgreSQL and Redis. One after the other,
+ * as a rolling start would: the first applies the migrations, the others find nothing to apply.
  */
 export async function startReplicas(
   entry: string,
