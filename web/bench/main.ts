@@ -7,18 +7,24 @@
  * measured in the same run. Everything it starts, it stops, also on error, timeout or Ctrl-C.
  *
  *   --connections N   concurrent connections (32)
+ *   --replicas N      run N service processes (1; up to 4) on N ports against the same PostgreSQL
+ *                     and Redis, and load them together: the connections split between them, req/s
+ *                     and counts summed, latency percentiles the worst replica's, peak RSS the
+ *                     largest replica's, server CPU summed over the replicas; the ceiling stays one
+ *                     process, so ratios above 1 are possible
  *   --duration S      measured seconds per route (10), after --warmup S (3)
  *   --rounds N        repeat the whole sequence N times (1) and report each route's median round
  *   --rows N          after the other routes, preload N logged visits (generate_series straight
  *                     into the log and the counter) and measure the visit route again, so the
  *                     empty-log and full-log numbers come from the same run
  *   --only a,b        run only these routes (names as in the table; the ceiling always runs)
- *   --cpu-prof        write a V8 CPU profile of the service to bench-results/prof/
+ *   --cpu-prof        write a V8 CPU profile of the service (of each replica) to bench-results/prof/
  *   --no-build        use the existing web/dist
- *   --node-args ".."  extra Node flags for the service process (e.g. "--max-semi-space-size=8")
+ *   --node-args ".."  extra Node flags for the service processes (e.g. "--max-semi-space-size=8")
  *   --no-interleave   measure the ceiling once, first (default: before every route and at the end,
  *                     each route's ratio taken against the ceiling runs on either side of it)
- *   --publish         also write the result into docs/benchmarks.md
+ *   --publish         also write the result into docs/benchmarks.md (with --replicas 2, into its
+ *                     "Two replicas" section)
  */
 
 /*
@@ -37,9 +43,9 @@ import { PROF_DIR } from './paths.js'
 import { startCeiling } from './processes/ceiling.js'
 import { startDatabases } from './processes/databases.js'
 import { cleanup, cleanupOnSignals, stopAfter } from './processes/lifecycle.js'
-import { buildService, serviceNodeArgs, startService } from './processes/service.js'
+import { buildService, serviceNodeArgs, startReplicas } from './processes/service.js'
 import { toMarkdown } from './report/markdown.js'
-import { makeResultsDir, saveResults } from './report/publish.js'
+import { checkPublishable, makeResultsDir, saveResults } from './report/publish.js'
 import { buildReport } from './report/report.js'
 import { summarise } from './report/summary.js'
 import { redisPids } from './sampling/cpu.js'
@@ -52,20 +58,22 @@ async function main(): Promise<void> {
   const selected = selectRoutes(options.only)
   const deadline = stopAfter(timeBudgetS(options, selected))
   makeResultsDir()
+  if (options.publish) checkPublishable(options.replicas)
   const startLoad = loadavg()
 
   const entry = buildService(options.build)
   const databases = await startDatabases()
   const ceiling = await startCeiling()
   const nodeArgs = serviceNodeArgs(options)
-  const service = await startService(entry, nodeArgs, databases)
-  log(
-    `service up on ${service.url} (pid ${service.pid}, RSS ${service.idleRssMb.toFixed(0)} MB); ceiling on ${ceiling.url}`
-  )
-  // Each route is answered once before its load (in measure), which also warms the caches.
-  await putFixtures(service.url)
+  const services = await startReplicas(entry, nodeArgs, databases, options.replicas)
+  for (const service of services)
+    log(`service up on ${service.url} (pid ${service.pid}, RSS ${service.idleRssMb.toFixed(0)} MB)`)
+  log(`ceiling on ${ceiling.url}`)
+  const idleRssMb = Math.max(...services.map((service) => service.idleRssMb))
+  // Each route is answered once by every replica before its load (in measure), which also warms the caches.
+  await putFixtures(services[0].url)
 
-  const targets = { ceiling, service, pg: databases.pg, redisPids: redisPids(databases.redis.port) }
+  const targets = { ceiling, services, pg: databases.pg, redisPids: redisPids(databases.redis.port) }
   const runs: Run[] = []
   for (const step of planRuns(options, selected)) {
     if (step.preload) await preload(databases.pg, options.rows)
@@ -77,8 +85,8 @@ async function main(): Promise<void> {
     options,
     results: summarise(runs, options.interleave),
     visitChecks,
-    peakRssMb: Math.max(service.idleRssMb, ...runs.map((run) => run.peak ?? 0)),
-    idleRssMb: service.idleRssMb,
+    peakRssMb: Math.max(idleRssMb, ...runs.map((run) => run.peak ?? 0)),
+    idleRssMb,
     startLoad,
     nodeArgs,
     databases

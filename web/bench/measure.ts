@@ -15,7 +15,7 @@ export interface Run {
   route: Route
   label: string
   load: LoadResult
-  /** The service's peak RSS in MB; null for the ceiling. */
+  /** The service's peak RSS in MB, the largest of its replicas; null for the ceiling. */
   peak: number | null
   /** For the visit route: whether the counter and the log add up. */
   visits?: VisitCheck
@@ -23,7 +23,8 @@ export interface Run {
 
 export interface Targets {
   ceiling: Listening
-  service: Listening
+  /** The service's replicas, loaded together. */
+  services: Listening[]
   pg: PgServer
   redisPids: number[]
 }
@@ -32,17 +33,28 @@ type LoadOptions = Pick<Options, 'connections' | 'durationS' | 'warmupS'>
 
 export async function measure(route: Route, label: string, targets: Targets, options: LoadOptions): Promise<Run> {
   const { pg } = targets
-  const server = route.target === 'ceiling' ? targets.ceiling : targets.service
-  const probe = await fetch(server.url + route.path, { method: route.method, headers: route.headers, body: route.body })
-  await probe.arrayBuffer()
-  if (probe.status >= 300)
-    throw new Error(`${label}: ${route.method} ${route.path} answered ${probe.status} before the load`)
+  const servers = route.target === 'ceiling' ? [targets.ceiling] : targets.services
+  for (const server of servers) {
+    const probe = await fetch(server.url + route.path, {
+      method: route.method,
+      headers: route.headers,
+      body: route.body
+    })
+    await probe.arrayBuffer()
+    if (probe.status >= 300)
+      throw new Error(
+        `${label}: ${route.method} ${route.path} answered ${probe.status} on ${server.url} before the load`
+      )
+  }
+  const pids = servers.map((server) => server.pid)
   const before = route.kind === 'visit' ? await visitState(pg) : undefined
-  log(`${label}: ${options.warmupS} s warm-up + ${options.durationS} s at ${options.connections} connections`)
-  const stopSampling = route.target === 'service' ? sampleRss(targets.service.pid) : undefined
-  const stopCpuMeter = startCpuMeter({ server: server.pid, redis: targets.redisPids, postgres: () => postgresPids(pg) })
+  log(
+    `${label}: ${options.warmupS} s warm-up + ${options.durationS} s at ${options.connections} connections${servers.length > 1 ? ` split over ${servers.length} replicas` : ''}`
+  )
+  const stopSampling = route.target === 'service' ? sampleRss(pids) : undefined
+  const stopCpuMeter = startCpuMeter({ server: pids, redis: targets.redisPids, postgres: () => postgresPids(pg) })
   const load = await runLoad({
-    url: server.url + route.path,
+    urls: servers.map((server) => server.url + route.path),
     method: route.method,
     body: route.body,
     headers: route.headers,
@@ -53,6 +65,9 @@ export async function measure(route: Route, label: string, targets: Targets, opt
   const peak = stopSampling?.() ?? null
   const cpu = stopCpuMeter(load)
   const visits = before === undefined ? undefined : await checkVisits(pg, label, before, load, options.connections)
-  log(`${label}: ${Math.round(load.requestsPerS)} req/s, p50 ${load.latencyMs.p50} ms, p99 ${load.latencyMs.p99} ms`)
+  const byReplica = servers.length > 1 ? ` (${load.requestsPerSByUrl.map(Math.round).join(' + ')})` : ''
+  log(
+    `${label}: ${Math.round(load.requestsPerS)} req/s${byReplica}, p50 ${load.latencyMs.p50} ms, p99 ${load.latencyMs.p99} ms`
+  )
   return { route, label, load, peak, cpu, visits }
 }

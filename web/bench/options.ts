@@ -14,6 +14,8 @@ export interface Options {
   interleave: boolean
   nodeArgs: string[]
   rounds: number
+  /** Service processes on as many ports, loaded together. */
+  replicas: number
 }
 
 const USAGE_FILE = fileURLToPath(new URL('./main.ts', import.meta.url))
@@ -30,7 +32,8 @@ export function parseArgs(argv: string[]): Options {
     publish: false,
     interleave: true,
     nodeArgs: [],
-    rounds: 1
+    rounds: 1,
+    replicas: 1
   }
   const int = (flag: string, value: string | undefined, min: number, max: number): number => {
     const n = Number(value)
@@ -55,6 +58,9 @@ export function parseArgs(argv: string[]): Options {
         break
       case '--rounds':
         options.rounds = int(arg, argv[++i], 1, 9)
+        break
+      case '--replicas':
+        options.replicas = int(arg, argv[++i], 1, 4)
         break
       case '--only':
         options.only = (argv[++i] ?? '')
@@ -85,5 +91,8 @@ export function parseArgs(argv: string[]): Options {
         throw new Error(`unknown option ${arg} (see --help)`)
     }
   }
+  // Every replica needs at least one connection of its own.
+  if (options.connections < options.replicas)
+    throw new Error(`--connections (${options.connections}) must be at least --replicas (${options.replicas})`)
   return options
 }

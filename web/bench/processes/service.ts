@@ -1,4 +1,4 @@
-// The service under test: compiled, in production mode, logging at warn. It migrates at start.
+// The service under test: compiled, in production mode, logging at warn; one or more replicas. It migrates at start.
 import { spawn, spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'
@@ -36,11 +36,24 @@ function nearCacheEnv(): Record<string, string> {
   )
 }
 
-export async function startService(
+export type Replica = Listening & { idleRssMb: number }
+
+/**
+ * `count` replicas on as many ports, against the same PostgreSQL and Redis. One after the other,
+ * as a rolling start would: the first applies the migrations, the others find nothing to apply.
+ */
+export async function startReplicas(
   entry: string,
   nodeArgs: string[],
-  { pg, redis }: Databases
-): Promise<Listening & { idleRssMb: number }> {
+  databases: Databases,
+  count: number
+): Promise<[Replica, ...Replica[]]> {
+  const replicas: [Replica, ...Replica[]] = [await startService(entry, nodeArgs, databases)]
+  for (let i = 1; i < count; i++) replicas.push(await startService(entry, nodeArgs, databases))
+  return replicas
+}
+
+async function startService(entry: string, nodeArgs: string[], { pg, redis }: Databases): Promise<Replica> {
   const port = await freePort()
   const service = track(
     spawn(process.execPath, [...nodeArgs, entry], {

@@ -4,17 +4,21 @@ import type { Report } from './report.js'
 
 export function toMarkdown(report: Report): string {
   const { options: o } = report
+  const several = o.replicas > 1
   const lines = [
-    `Run of ${report.date}: ${o.connections} connections, ${o.durationS} s per route after a ${o.warmupS} s warm-up` +
+    `Run of ${report.date}: ${several ? `${o.replicas} service replicas, ${o.connections} connections split between them` : `one service process, ${o.connections} connections`}, ${o.durationS} s per route after a ${o.warmupS} s warm-up` +
       (o.rounds > 1 ? `, ${o.rounds} rounds (each route reported by its median round)` : '') +
       (o.rows > 0
         ? `, ${o.rows.toLocaleString('en-US')} logged visits preloaded before the visit route was measured again`
         : '') +
       (o.interleave
         ? '. The ceiling was measured before every route and at the end; each ratio is against the ceiling runs on either side of the route.'
-        : '. The ceiling was measured once, first.'),
+        : '. The ceiling was measured once, first.') +
+      (several
+        ? ` The ${o.replicas} replicas were loaded together: req/s, non-2xx and errors are their sum; p50 and p99 the worst replica's; peak RSS the largest replica's; server CPU the sum over the replicas. The ceiling is one process, so a ratio above 1 is possible.`
+        : ''),
     '',
-    '| route | req/s | ratio to ceiling | target | p50 ms | p99 ms | non-2xx | errors | peak RSS MB | CPU cores: server / Redis / PostgreSQL / load generator | server CPU µs per request | verdict |',
+    `| route | req/s | ratio to ceiling | target | p50 ms | p99 ms | non-2xx | errors | peak RSS MB${several ? ' per replica' : ''} | CPU cores: server${several ? ' (all replicas)' : ''} / Redis / PostgreSQL / load generator | server CPU µs per request | verdict |`,
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---|'
   ]
   for (const r of report.results) {
@@ -24,7 +28,7 @@ export function toMarkdown(report: Report): string {
   }
   lines.push('')
   lines.push(
-    `Service RSS: ${report.idleRssMb} MB idle, ${report.peakRssMb} MB peak under load (target < ${RSS_LIMIT_MB} MB: ${report.peakRssMb < RSS_LIMIT_MB ? 'met' : 'MISSED'}).`
+    `Service RSS${several ? ' per replica' : ''}: ${report.idleRssMb} MB idle, ${report.peakRssMb} MB peak under load (target < ${RSS_LIMIT_MB} MB: ${report.peakRssMb < RSS_LIMIT_MB ? 'met' : 'MISSED'}).`
   )
   const phases = [...new Set(report.visitChecks.map((c) => c.phase))].map((phase) => {
     const checks = report.visitChecks.filter((c) => c.phase === phase)

@@ -16,17 +16,42 @@ export function saveResults(report: Report, markdown: string, toDoc: boolean): s
   writeFileSync(join(RESULTS_DIR, `bench-${stamp}.md`), markdown)
   writeFileSync(join(RESULTS_DIR, 'latest.json'), JSON.stringify(report, null, 2) + '\n')
   writeFileSync(join(RESULTS_DIR, 'latest.md'), markdown)
-  if (toDoc) publish(markdown)
+  if (toDoc) publish(markdown, report.options.replicas)
   return `${join(RESULTS_DIR, `bench-${stamp}.{json,md}`)}${toDoc ? ` and ${DOC}` : ''}`
 }
 
-/** Replaces what lies between the markers in docs/benchmarks.md, and nothing else. */
-function publish(markdown: string): void {
-  const start = '<!-- bench:start -->'
-  const end = '<!-- bench:end -->'
-  const current = existsSync(DOC) ? readFileSync(DOC, 'utf8') : `# Benchmarks\n\n${start}\n${end}\n`
-  const from = current.indexOf(start)
-  const to = current.indexOf(end)
-  if (from < 0 || to < from) throw new Error(`${DOC} lacks the ${start} ... ${end} markers`)
-  writeFileSync(DOC, current.slice(0, from + start.length) + '\n' + markdown + current.slice(to))
+/**
+ * Each number of replicas has its own section in docs/benchmarks.md, between its own markers, so
+ * that a run with two replicas does not replace the one-replica table.
+ */
+function markers(replicas: number): { start: string; end: string } {
+  const name = replicas === 1 ? 'bench' : `bench:replicas-${replicas}`
+  return { start: `<!-- ${name}:start -->`, end: `<!-- ${name}:end -->` }
+}
+
+function sectionIn(doc: string, replicas: number): { from: number; to: number } {
+  const { start, end } = markers(replicas)
+  const from = doc.indexOf(start)
+  const to = doc.indexOf(end)
+  if (from < 0 || to < from)
+    throw new Error(`${DOC} lacks the ${start} ... ${end} markers for a run with ${replicas} replica(s)`)
+  return { from: from + start.length, to }
+}
+
+/** The doc as it stands; a fresh one holds only the one-replica section. */
+function currentDoc(): string {
+  const { start, end } = markers(1)
+  return existsSync(DOC) ? readFileSync(DOC, 'utf8') : `# Benchmarks\n\n${start}\n${end}\n`
+}
+
+/** Called before the run, so that --publish with nowhere to publish fails before it measures. */
+export function checkPublishable(replicas: number): void {
+  sectionIn(currentDoc(), replicas)
+}
+
+/** Replaces what lies between the run's markers in docs/benchmarks.md, and nothing else. */
+function publish(markdown: string, replicas: number): void {
+  const current = currentDoc()
+  const { from, to } = sectionIn(current, replicas)
+  writeFileSync(DOC, current.slice(0, from) + '\n' + markdown + current.slice(to))
 }

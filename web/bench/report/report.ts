@@ -16,6 +16,7 @@ export interface Report {
     rows: number
     interleave: boolean
     rounds: number
+    replicas: number
   }
   machine: Record<string, string>
   results: Measured[]
@@ -49,7 +50,8 @@ export async function buildReport(facts: RunFacts): Promise<Report> {
       warmupS: options.warmupS,
       rows: options.rows,
       interleave: options.interleave,
-      rounds: options.rounds
+      rounds: options.rounds,
+      replicas: options.replicas
     },
     machine: {
       cpu: `${cpus()[0]?.model ?? '?'} x ${cpus().length}`,
@@ -60,6 +62,10 @@ export async function buildReport(facts: RunFacts): Promise<Report> {
       redis: databases.redisVersion,
       'load average at start': facts.startLoad.map((n) => n.toFixed(2)).join(' '),
       'visits table at end': dbSize?.size ?? '?',
+      'service replicas':
+        options.replicas === 1
+          ? '1'
+          : `${options.replicas}, on ${options.replicas} ports, one load generator instance each, ${options.connections} connections split between them`,
       'service node flags': facts.nodeArgs.join(' ') || '(none)',
       'load generator': `autocannon ${autocannonVersion()} in a separate Node process on the same machine`
     },

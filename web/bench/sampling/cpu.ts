@@ -1,7 +1,7 @@
 // Where the machine's cores go during a run: the server under test, Redis, PostgreSQL and the load generator.
 import { readFileSync, readdirSync } from 'node:fs'
 
-/** Cores in use during a run (CPU seconds per second), by process. */
+/** Cores in use during a run (CPU seconds per second), by process; `server` summed over its replicas. */
 export interface CpuUse {
   server: number
   redis: number
@@ -10,7 +10,8 @@ export interface CpuUse {
 }
 
 export interface CpuSources {
-  server: number
+  /** Every process of the server under test: the service's replicas count together. */
+  server: number[]
   redis: number[]
   /** Asked at both ends of the run: PostgreSQL starts backends as connections come. */
   postgres: () => number[]
@@ -80,7 +81,7 @@ export function redisPids(port: number): number[] {
  */
 export function startCpuMeter(sources: CpuSources): (load: { cpuS: number; durationS: number }) => CpuUse {
   const before = {
-    server: cpuByPid([sources.server]),
+    server: cpuByPid(sources.server),
     redis: cpuByPid(sources.redis),
     postgres: cpuByPid(sources.postgres())
   }
@@ -90,7 +91,7 @@ export function startCpuMeter(sources: CpuSources): (load: { cpuS: number; durat
     const cores = (before: Map<number, number>, after: Map<number, number>): number =>
       Math.round((cpuBetween(before, after) / wallS) * 100) / 100
     return {
-      server: cores(before.server, cpuByPid([sources.server])),
+      server: cores(before.server, cpuByPid(sources.server)),
       redis: cores(before.redis, cpuByPid(sources.redis)),
       postgres: cores(before.postgres, cpuByPid(sources.postgres())),
       load: Math.round((load.cpuS / load.durationS) * 100) / 100

@@ -10,14 +10,18 @@ export function rssMb(pid: number): number | undefined {
   }
 }
 
-/** Samples a process's resident memory every 100 ms until stopped; returns the peak. */
-export function sampleRss(pid: number): () => number {
-  let peak = rssMb(pid) ?? 0
+/**
+ * Samples the resident memory of each process every 100 ms until stopped; returns the largest
+ * peak of any one of them (the replicas are alike, so their peak is per replica, not a total).
+ */
+export function sampleRss(pids: number[]): () => number {
+  const largest = (): number => Math.max(0, ...pids.map((pid) => rssMb(pid) ?? 0))
+  let peak = largest()
   const timer = setInterval(() => {
-    peak = Math.max(peak, rssMb(pid) ?? 0)
+    peak = Math.max(peak, largest())
   }, 100)
   return () => {
     clearInterval(timer)
-    return Math.max(peak, rssMb(pid) ?? 0)
+    return Math.max(peak, largest())
   }
 }

@@ -38,11 +38,12 @@ export function planRuns(options: Options, selected: Route[]): Step[] {
   return plan
 }
 
-/** Generous: start-up, every run twice over, and the preload. */
+/** Generous: start-up (a minute more for each further replica), every run twice over, and the preload. */
 export function timeBudgetS(options: Options, selected: Route[]): number {
   const perRoute = options.warmupS + options.durationS + 5
   return (
     180 +
+    60 * (options.replicas - 1) +
     2 * options.rounds * (selected.length + (options.rows > 0 ? 1 : 0)) * perRoute +
     Math.ceil(options.rows / 50_000)
   )
