@@ -1,6 +1,7 @@
 // Traffic through the proxy and the counts it must leave in PostgreSQL and Redis: shared by the
 // checks that put load on the stack while something changes under it (scale, update, restore).
-import { get } from './lib/json.js'
+import { expect, get } from './lib/json.js'
+import { describeLoad, load } from './lib/load.js'
 import { must } from './lib/process.js'
 import { http } from './http.js'
 import { compose } from './stack.js'
@@ -37,7 +38,7 @@ export async function redisCli(...args: string[]): Promise<string> {
   return r.stdout.trim()
 }
 
-export async function countsInPostgres(): Promise<{ total: number; logged: number }> {
+export async function countsInPostgres(): Promise<VisitCounts> {
   const [total = NaN, logged = NaN] = (
     await psql(
       "SELECT coalesce((SELECT total FROM visit_counter WHERE label = 'homepage'), 0), (SELECT count(*) FROM visits WHERE label = 'homepage')"
@@ -46,6 +47,23 @@ export async function countsInPostgres(): Promise<{ total: number; logged: numbe
     .split(',')
     .map(Number)
   return { total, logged }
+}
+
+export type VisitCounts = { total: number; logged: number }
+
+/**
+ * Visits through the proxy on `connections` connections: every acknowledged one is in the counter
+ * and the log, once. `counts` reads them where the stack keeps its database (compose or Swarm).
+ */
+export async function visitsExact(counts: () => Promise<VisitCounts>, connections: number): Promise<string> {
+  const before = await counts()
+  const visits = await load('/', connections, () => false, 50)
+  const after = await counts()
+  expect(visits.failed === 0, describeLoad(visits))
+  const total = after.total - before.total
+  const logged = after.logged - before.logged
+  expect(total === visits.ok && logged === visits.ok, `acknowledged ${visits.ok}, counter +${total}, log +${logged}`)
+  return `${visits.ok} acknowledged = counter +${total} = log +${logged}`
 }
 
 /** Hosts that answered `count` GET /health through the proxy. */

@@ -4,7 +4,7 @@
 import { report } from '../lib/report.js'
 import { expect, get, isRecord } from '../lib/json.js'
 import { must, sleep, waitUntil } from '../lib/process.js'
-import { countsInPostgres, describe, hostsSeen, load } from '../traffic.js'
+import { countsInPostgres, describe, hostsSeen, load, visitsExact } from '../traffic.js'
 import { http, url } from '../http.js'
 import { docker } from '../engine.js'
 import { compose, containerOf, inspect, PROJECT_LABEL, STAND_IN_IMAGES as IMAGES } from '../stack.js'
@@ -106,16 +106,9 @@ export async function checkScale(): Promise<void> {
     }
   )
 
-  await report.check('visits counted through the proxy over all replicas are exact in PostgreSQL', async () => {
-    const before = await countsInPostgres()
-    const visits = await load('/', 8, () => false, 50)
-    const after = await countsInPostgres()
-    expect(visits.failed === 0, describe(visits))
-    const total = after.total - before.total
-    const logged = after.logged - before.logged
-    expect(total === visits.ok && logged === visits.ok, `acknowledged ${visits.ok}, counter +${total}, log +${logged}`)
-    return `${visits.ok} acknowledged = counter +${total} = log +${logged}`
-  })
+  await report.check('visits counted through the proxy over all replicas are exact in PostgreSQL', () =>
+    visitsExact(countsInPostgres, 8)
+  )
 
   await report.check('killing one replica under load: idempotent requests do not fail', async () => {
     const [victim] = await webContainers()

@@ -4,7 +4,7 @@ import { docker } from '../engine.js'
 import { PROJECT } from '../stack.js'
 import { must, waitUntil } from '../lib/process.js'
 import { get, isRecord } from '../lib/json.js'
-import { hostsSeen } from '../traffic.js'
+import { hostsSeen, visitsExact as exactVisits, type VisitCounts } from '../traffic.js'
 
 /** The stack's name: ./run.sh --swarm names it after COMPOSE_PROJECT_NAME. */
 export const STACK = PROJECT
@@ -83,6 +83,9 @@ export async function containersOf(service: string, on: Docker = docker): Promis
 
 export { hostsSeen }
 
+/** Visits through the proxy are exact in PostgreSQL, read in the db task's container. */
+export const visitsExact = (): Promise<string> => exactVisits(countsInPostgres, 6)
+
 /**
  * Waits until exactly `count` replicas answer through the proxy: Swarm counts a new task healthy
  * seconds before the proxy's own checks (rise 2, every 2 s) put it in service.
@@ -103,7 +106,7 @@ export async function replicasAnswering(count: number, timeoutMs = 30_000): Prom
 }
 
 /** The homepage counter and the number of logged visits, read in the db task's container. */
-export async function countsInPostgres(): Promise<{ total: number; logged: number }> {
+export async function countsInPostgres(): Promise<VisitCounts> {
   const [db] = await containersOf('db')
   if (db === undefined) throw new Error('no db container on this engine')
   const sql =

@@ -5,7 +5,6 @@ import { join } from 'node:path'
 import { report } from '../../lib/report.js'
 import { expect, get } from '../../lib/json.js'
 import { must } from '../../lib/process.js'
-import { load, describeLoad } from '../../lib/load.js'
 import { docker } from '../../engine.js'
 import { stack } from '../../stack.js'
 import {
@@ -14,7 +13,7 @@ import {
   STACK,
   STACK_LABEL,
   containersOf,
-  countsInPostgres,
+  visitsExact,
   hostsSeen,
   lines,
   runningTasks,
@@ -84,16 +83,7 @@ export async function checkDeployed(): Promise<void> {
     return `60 requests: ${[...seen.values()].join('/')}`
   })
 
-  await report.check('visits counted through the proxy over all replicas are exact in PostgreSQL', async () => {
-    const before = await countsInPostgres()
-    const visits = await load('/', 6, () => false, 50)
-    const after = await countsInPostgres()
-    expect(visits.failed === 0, describeLoad(visits))
-    const total = after.total - before.total
-    const logged = after.logged - before.logged
-    expect(total === visits.ok && logged === visits.ok, `acknowledged ${visits.ok}, counter +${total}, log +${logged}`)
-    return `${visits.ok} acknowledged = counter +${total} = log +${logged}`
-  })
+  await report.check('visits counted through the proxy over all replicas are exact in PostgreSQL', visitsExact)
 
   await report.check(
     'passwords are Docker secrets: none in docker inspect nor in any process environment',
