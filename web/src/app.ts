@@ -14,7 +14,7 @@ import shutdown from './plugins/app/shutdown.js'
 import metricsHook from './plugins/app/metrics-hook.js'
 import auth from './plugins/app/auth.js'
 import httpPreconditions from './plugins/app/http-preconditions.js'
-import securityHeaders, { securityHeaders as computeSecurityHeaders } from './plugins/external/security-headers.js'
+import securityHeaders, { API_HEADERS, documentHeaders } from './plugins/external/security-headers.js'
 import cors from './plugins/external/cors.js'
 import rateLimit from './plugins/external/rate-limit.js'
 import swagger from './plugins/external/swagger.js'
@@ -45,10 +45,10 @@ const VERSION = (JSON.parse(readFileSync(PACKAGE_JSON, 'utf8')) as { version: st
 /** Builds the HTTP app on the connections it is given; the caller owns their lifecycle. */
 export async function buildApp(deps: AppDeps): Promise<App> {
   const { config, logger } = deps
-  const headers = await computeSecurityHeaders()
+  const document = await documentHeaders()
   const app = Fastify({
     loggerInstance: logger,
-    ...requestOptions(headers, config.trustProxy),
+    ...requestOptions(API_HEADERS, config.trustProxy),
     serverFactory: limitedServer(config)
   }).withTypeProvider<TypeBoxTypeProvider>()
 
@@ -71,7 +71,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   await app.register(validation)
   await app.register(errorHandler)
   await app.register(shutdown)
-  await app.register(securityHeaders, { headers })
+  await app.register(securityHeaders, { document })
   await app.register(httpPreconditions)
   await app.register(metricsHook, { metrics, exemplars: tracing !== undefined })
   await app.register(auth, { token: config.apiToken })

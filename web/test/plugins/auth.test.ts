@@ -222,10 +222,22 @@ describe('security headers and CORS', () => {
       assert.match(String(headers['content-security-policy']), /default-src '(self|none)'/, what)
       assert.equal(headers['x-powered-by'], undefined, what)
     }
-    const { headers } = await raw(stack.url, 'GET', '/livez')
-    assert.ok(headers['x-frame-options'] || /frame-ancestors/.test(String(headers['content-security-policy'])))
-    assert.ok(headers['referrer-policy'])
-    assert.equal(headers['cross-origin-opener-policy'], 'same-origin')
+  })
+
+  test('JSON answers carry the API policy; HTML answers carry the document one', async () => {
+    const json = await raw(stack.url, 'GET', '/livez')
+    assert.equal(json.headers['content-security-policy'], "default-src 'none'; frame-ancestors 'none'")
+    assert.equal(json.headers['cross-origin-resource-policy'], 'same-origin')
+    // Headers that only act on a document are left off what is never rendered as one.
+    assert.equal(json.headers['cross-origin-opener-policy'], undefined)
+    assert.equal(json.headers['x-dns-prefetch-control'], undefined)
+    const html = await raw(stack.url, 'GET', '/docs/')
+    assert.match(String(html.headers['content-type']), /^text\/html/)
+    assert.match(String(html.headers['content-security-policy']), /default-src 'self'/)
+    assert.equal(html.headers['x-frame-options'], 'SAMEORIGIN')
+    assert.equal(html.headers['referrer-policy'], 'no-referrer')
+    assert.equal(html.headers['cross-origin-opener-policy'], 'same-origin')
+    assert.equal(html.headers['x-content-type-options'], 'nosniff')
   })
 
   test('CORS is off by default: no Access-Control-Allow-Origin, and no preflight route', async () => {

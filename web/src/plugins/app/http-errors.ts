@@ -2,6 +2,7 @@ import { STATUS_CODES } from 'node:http'
 import type { Socket } from 'node:net'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { DependencyError, HttpError } from '../../dependency-failure.js'
+import { API_HEADERS } from '../external/security-headers.js'
 
 const CODES: Record<number, string> = {
   400: 'bad_request',
@@ -72,6 +73,10 @@ export function frameworkErrors(error: FastifyError, _request: FastifyRequest, r
   void reply.code(status).send({ error: CODES[status] ?? 'bad_request', message })
 }
 
+const API_HEADER_LINES = Object.entries(API_HEADERS)
+  .map(([name, value]) => `${name}: ${value}\r\n`)
+  .join('')
+
 /** Errors of Node's HTTP parser, before there is a request: answered in the same {error, message} shape. */
 export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): void {
   if (err.code === 'ECONNRESET' || socket.destroyed) return
@@ -85,7 +90,7 @@ export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Socket): 
   if (socket.writable) {
     socket.write(
       `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\n` +
-        `X-Content-Type-Options: nosniff\r\nContent-Security-Policy: default-src 'none'; frame-ancestors 'none'\r\nConnection: close\r\n\r\n${body}`
+        `${API_HEADER_LINES}Connection: close\r\n\r\n${body}`
     )
   }
   socket.destroy(err)

@@ -9,18 +9,18 @@ import { HttpError, badRequest } from '../../dependency-failure.js'
  */
 export default fp(
   async function httpPreconditions(app: FastifyInstance) {
-    app.addHook('onRequest', async (request) => {
+    // A callback rather than a promise: no promise and no extra microtask per request.
+    app.addHook('onRequest', (request, _reply, done) => {
       if (request.raw.httpVersion === '1.1' && request.headers.host === undefined) {
-        throw badRequest('HTTP/1.1 requests must carry a Host header')
+        return done(badRequest('HTTP/1.1 requests must carry a Host header'))
       }
       const expect = request.headers.expect
       if (expect !== undefined && expect.toLowerCase() !== '100-continue') {
-        throw new HttpError(
-          417,
-          'expectation_failed',
-          'The only Expect this server meets is 100-continue; drop the header'
+        return done(
+          new HttpError(417, 'expectation_failed', 'The only Expect this server meets is 100-continue; drop the header')
         )
       }
+      done()
     })
   },
   { name: 'http-preconditions' }

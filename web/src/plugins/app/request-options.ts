@@ -9,7 +9,7 @@ const REQUEST_ID = /^[\w.:-]{1,64}$/
 
 /** Fastify's server options: limits, request ids, and the errors raised before any hook runs. */
 export function requestOptions(
-  securityHeaders: Record<string, string>,
+  securityHeaders: Readonly<Record<string, string>>,
   trustProxy: string[] | false
 ): FastifyHttpOptions<Server> {
   return {
