@@ -14,7 +14,7 @@ import shutdown from './plugins/app/shutdown.js'
 import metricsHook from './plugins/app/metrics-hook.js'
 import auth from './plugins/app/auth.js'
 import httpPreconditions from './plugins/app/http-preconditions.js'
-import securityHeaders, { API_HEADERS, documentHeaders } from './plugins/external/security-headers.js'
+import securityHeaders, { documentHeaders } from './plugins/external/security-headers.js'
 import cors from './plugins/external/cors.js'
 import rateLimit from './plugins/external/rate-limit.js'
 import swagger from './plugins/external/swagger.js'
@@ -48,7 +48,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const document = await documentHeaders()
   const app = Fastify({
     loggerInstance: logger,
-    ...requestOptions(API_HEADERS, config.trustProxy),
+    ...requestOptions(config.trustProxy),
     serverFactory: limitedServer(config)
   }).withTypeProvider<TypeBoxTypeProvider>()
 

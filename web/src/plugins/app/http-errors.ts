@@ -65,8 +65,13 @@ export function registerErrorHandling(app: FastifyInstance): void {
   })
 }
 
-/** Errors Fastify raises before routing (a URL that is not valid percent-encoding, a path parameter too long). */
+/**
+ * Errors Fastify raises before routing (a URL that is not valid percent-encoding, a path parameter
+ * too long), in the same {error, message} shape and with the same headers as all others: no
+ * onRequest hook runs for them.
+ */
 export function frameworkErrors(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  reply.headers(API_HEADERS)
   const status = error.statusCode ?? 400
   const message =
     error.code === 'FST_ERR_BAD_URL' ? 'The URL is not valid: percent-encoding must spell UTF-8' : error.message

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import type { FastifyHttpOptions, FastifyError, FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyHttpOptions } from 'fastify'
 import type { Server } from 'node:http'
 import { clientErrorHandler, frameworkErrors } from './http-errors.js'
 import { lazyChildLogger } from './request-logger.js'
@@ -8,10 +8,7 @@ export const BODY_LIMIT = 1024 * 1024
 const REQUEST_ID = /^[\w.:-]{1,64}$/
 
 /** Fastify's server options: limits, request ids, and the errors raised before any hook runs. */
-export function requestOptions(
-  securityHeaders: Readonly<Record<string, string>>,
-  trustProxy: string[] | false
-): FastifyHttpOptions<Server> {
+export function requestOptions(trustProxy: string[] | false): FastifyHttpOptions<Server> {
   return {
     bodyLimit: BODY_LIMIT,
     // Cache keys may be 200 characters, percent-encoded up to three times longer.
@@ -23,12 +20,7 @@ export function requestOptions(
       return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
     },
     ajv: { customOptions: { strict: false } },
-    // Errors raised before routing leave in the same {error, message} shape as all others, and
-    // with the same security headers (no onRequest hook runs for them).
-    frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-      reply.headers(securityHeaders)
-      frameworkErrors(error, request, reply)
-    },
+    frameworkErrors,
     clientErrorHandler,
     // Each request's child logger is made only when the request logs something.
     childLoggerFactory: lazyChildLogger
