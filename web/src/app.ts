@@ -57,8 +57,8 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const metrics = createMetrics({ exemplars: tracing !== undefined })
   const context: RouteContext = { config, metrics, ...createServices(deps, metrics, tracing?.groupCommit) }
   // Visits accepted but not yet committed are written before the caller ends the pool.
-  // The visit log is pruned in the background, hourly: old rows go, the total stays.
-  context.visitRetention.start(60 * 60 * 1000)
+  // Pruned in the background every minute: old log rows and receipts go, the total stays.
+  context.visitRetention.start(60 * 1000)
   app.addHook('onClose', async () => {
     await context.visitRetention.stop()
     await context.visits.drain()

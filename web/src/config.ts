@@ -28,6 +28,11 @@ export interface Config {
   corsOrigins: string[]
   /** Hard limit on how long one request may wait for a dependency. */
   dependencyTimeoutMs: number
+  /**
+   * How long a visit whose connection broke during its commit waits for PostgreSQL to answer again,
+   * so the service can tell whether it was counted (0: answer at once that the outcome is unknown).
+   */
+  visitInDoubtWaitMs: number
   /** Whether to run migrations on start (replicas may leave it to one job). */
   migrateOnStart: boolean
   /** Peers (the proxy) whose X-Forwarded-For gives the client's address; false trusts none. */
@@ -158,6 +163,7 @@ export function loadConfig(env: Env = process.env): Config {
     visitsRetentionDays: read('visitsRetentionDays'),
     maxInFlightPerConnection: read('maxInFlightPerConnection'),
     requestTimeoutMs: read('requestTimeoutMs'),
+    visitInDoubtWaitMs: read('visitInDoubtWaitMs'),
     pressure: {
       maxEventLoopDelayMs: read('maxEventLoopDelayMs'),
       maxHeapUsedMb: read('maxHeapUsedMb'),

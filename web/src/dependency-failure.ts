@@ -28,6 +28,17 @@ export class DependencyError extends HttpError {
   }
 }
 
+/**
+ * PostgreSQL broke the connection while a visit was being committed and did not answer again in
+ * time to tell whether the commit happened: the one case where the service cannot say "not applied".
+ */
+export const commitOutcomeUnknown = (): HttpError =>
+  new HttpError(
+    503,
+    'db_outcome_unknown',
+    'PostgreSQL stopped answering while this visit was being committed, so whether it was counted is unknown. Check GET /visits before trying again.'
+  )
+
 export const notFound = (message: string): HttpError => new HttpError(404, 'not_found', message)
 export const conflict = (message: string): HttpError => new HttpError(409, 'conflict', message)
 export const badRequest = (message: string): HttpError => new HttpError(400, 'bad_request', message)

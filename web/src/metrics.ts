@@ -41,6 +41,12 @@ export function createMetrics(options: { exemplars?: boolean } = {}) {
     buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256, 512],
     registers: [registry]
   })
+  const visitCommitsInDoubt = new Counter({
+    name: 'visit_commits_in_doubt_total',
+    help: 'Batches of visits whose connection broke during the commit, by what the receipt told (committed, rolled back, unknown)',
+    labelNames: ['outcome'] as const,
+    registers: [registry]
+  })
   // Plain numbers beside the counters, so /health can report a hit ratio without an async scrape.
   const cacheTotals = { hits: 0, misses: 0 }
   // One registry, two text formats: the format is switched for one scrape at a time.
@@ -64,6 +70,7 @@ export function createMetrics(options: { exemplars?: boolean } = {}) {
     httpDuration,
     visitsRecorded,
     visitBatchSize,
+    visitCommitsInDoubt,
     cacheTotals,
     /** Set by tracing: records each cache-aside decision on the request's span. */
     onCacheDecision: undefined as ((cache: string, decision: CacheDecision) => void) | undefined,

@@ -131,6 +131,14 @@ export const SETTINGS = {
     max: 60000,
     description: 'longest wait for a dependency within a request'
   },
+  visitInDoubtWaitMs: {
+    env: 'VISIT_IN_DOUBT_WAIT_MS',
+    type: 'int',
+    default: 8000,
+    min: 0,
+    max: 60_000,
+    description: 'how long a visit whose commit was cut off waits for PostgreSQL to tell whether it counted'
+  },
   migrateOnStart: { env: 'MIGRATE_ON_START', type: 'bool', default: true, description: 'apply migrations at start' },
   stackImageNote: {
     env: 'STACK_IMAGE_NOTE',

@@ -43,7 +43,13 @@ export function createServices(
   tracking?.start()
   const visitLog = new VisitRepository(pool)
   return {
-    visits: new VisitService(visitLog, redis, metrics, stale, { ttlS: config.cacheTtlS, groupCommit, near }),
+    visits: new VisitService(visitLog, redis, metrics, stale, {
+      ttlS: config.cacheTtlS,
+      groupCommit,
+      near,
+      inDoubtWaitMs: config.visitInDoubtWaitMs,
+      log: logger
+    }),
     visitRetention: new VisitRetention(visitLog, config.visitsRetentionDays, logger),
     users: new UserService(
       new UserRepository(pool),

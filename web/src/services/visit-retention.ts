@@ -2,11 +2,14 @@ import type { FastifyBaseLogger } from 'fastify'
 import type { VisitRepository } from '../db/repositories/visits.js'
 
 const BATCH = 5000
+/** Receipts of committed batches are read only in the seconds after a broken connection. */
+const RECEIPT_KEEP_S = 300
 /** Batches per run: a backlog (the first run on a big log) is worked off over several runs. */
 const MAX_BATCHES = 200
 
 /**
- * Keeps the visit log to the last `days` days; the total lives in visit_counter and never changes.
+ * Keeps the visit log to the last `days` days (the total lives in visit_counter and never changes),
+ * and the receipts of committed batches to the last few minutes.
  * Every replica may prune: deletes of the same rows by two replicas are harmless (the second finds
  * them gone), and each batch is one short statement.
  */
@@ -20,9 +23,9 @@ export class VisitRetention {
     private readonly log: FastifyBaseLogger
   ) {}
 
-  /** Prunes now and then every `intervalMs`; with retention off (0 days) does nothing. */
+  /** Prunes now and then every `intervalMs`. */
   start(intervalMs: number): void {
-    if (this.days <= 0 || this.timer !== undefined) return
+    if (this.timer !== undefined) return
     const run = () => void this.prune().catch((err: unknown) => this.log.warn({ err }, 'visit log pruning failed'))
     setImmediate(run)
     this.timer = setInterval(run, intervalMs).unref()
@@ -34,13 +37,14 @@ export class VisitRetention {
     await this.running?.catch(() => undefined)
   }
 
-  /** One run: batches until the oldest rows are within the retention. Returns the rows deleted. */
+  /** One run: old receipts, then batches until the oldest log rows are within the retention. Returns the log rows deleted. */
   prune(): Promise<number> {
     this.running ??= this.pruneBatches().finally(() => (this.running = undefined))
     return this.running
   }
 
   private async pruneBatches(): Promise<number> {
+    await this.repository.pruneReceipts(RECEIPT_KEEP_S)
     if (this.days <= 0) return 0
     let deleted = 0
     for (let i = 0; i < MAX_BATCHES; i++) {

@@ -1,7 +1,9 @@
 import type { Redis } from 'ioredis'
 import { visitCounterKey } from '../cache/keyspace.js'
-import type { VisitRepository } from '../db/repositories/visits.js'
-import { guard } from '../dependency-failure.js'
+import type { FastifyBaseLogger } from 'fastify'
+import type { RecordedBatch, VisitRepository } from '../db/repositories/visits.js'
+import { CommitInDoubt } from '../db/commit-in-doubt.js'
+import { DependencyError, commitOutcomeUnknown, guard } from '../dependency-failure.js'
 import { GroupCommit } from '../lib/group-commit.js'
 import type { Metrics } from '../metrics.js'
 import type { StaleKeys } from '../cache/stale-keys.js'
@@ -38,6 +40,9 @@ export interface VisitServiceOptions {
   groupCommit?: GroupCommitTracer
   /** In-process copies of the cached total, kept coherent by Redis's invalidations. */
   near: NearCache
+  /** How long a batch whose connection broke during the commit waits to learn whether it committed. */
+  inDoubtWaitMs: number
+  log: FastifyBaseLogger
 }
 
 /**
@@ -45,8 +50,11 @@ export interface VisitServiceOptions {
  * flight): an acknowledged visit is durable, and a visit that got an error was not counted.
  */
 export class VisitService {
-  /** Each item is its caller's trace (undefined with tracing off): the batch's span links to it. */
-  private readonly commits: GroupCommit<unknown, { total: number; db_time: Date }, RecordedVisit>
+  /**
+   * Each item is its caller's trace (undefined with tracing off): the batch's span links to it. A
+   * write in doubt is settled in the answer step, so it does not hold a write slot meanwhile.
+   */
+  private readonly commits: GroupCommit<unknown, RecordedBatch | CommitInDoubt, RecordedVisit>
 
   constructor(
     private readonly repository: VisitRepository,
@@ -61,13 +69,21 @@ export class VisitService {
       // Two: the next batch is ready to commit the moment the row lock is released.
       maxInFlight: options.maxInFlight ?? 2,
       write: (batch) => {
-        const write = () => guard('db', () => this.repository.record(this.label, batch.length))
+        const write = () =>
+          guard('db', () =>
+            this.repository.record(this.label, batch.length).catch((err: unknown) => {
+              if (err instanceof CommitInDoubt) return err
+              throw err
+            })
+          )
         const tracer = options.groupCommit
         return tracer ? tracer.run('visits group commit', [...batch], write) : write()
       },
       // The cache update runs after the transaction's slot is given back: a Redis that hangs then
       // delays each visit by one command timeout, not by a queue of them.
-      answer: async (batch, { total, db_time: dbTime }) => {
+      answer: async (batch, written) => {
+        const { total, db_time: dbTime } =
+          written instanceof CommitInDoubt ? await this.settle(written, batch.length) : written
         this.metrics.visitsRecorded.inc(batch.length)
         this.metrics.visitBatchSize.observe(batch.length)
         const cached = await this.cacheTotal(total)
@@ -84,6 +100,19 @@ export class VisitService {
   /** Resolves once every visit handed to record() has been answered. */
   drain(): Promise<void> {
     return this.commits.drain()
+  }
+
+  /** The batch's row if it committed; else the error its visits get (none of them was counted, or unknown). */
+  private async settle(doubt: CommitInDoubt, visits: number): Promise<RecordedBatch> {
+    const settled = await this.repository.settle(doubt, this.options.inDoubtWaitMs)
+    this.metrics.visitCommitsInDoubt.inc({ outcome: settled.outcome })
+    this.options.log.warn(
+      { visits, outcome: settled.outcome, receipt: doubt.receipt, err: doubt.cause },
+      'the connection to PostgreSQL broke during a commit of visits; its receipt tells how it ended'
+    )
+    if (settled.outcome === 'committed') return settled.row
+    if (settled.outcome === 'rolled back') throw new DependencyError('db', doubt.cause)
+    throw commitOutcomeUnknown()
   }
 
   private async cacheTotal(total: number): Promise<boolean> {

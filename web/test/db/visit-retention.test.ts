@@ -50,3 +50,16 @@ test('retention 0 keeps every row', async () => {
   await retention.stop()
   assert.deepEqual(await counts(), before)
 })
+
+test("receipts of committed batches are kept a few minutes, whatever the log's retention", async () => {
+  for (let i = 0; i < 5; i++) assert.equal((await call(stack.url, '/')).status, 200)
+  const receipts = async () =>
+    (await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM visit_receipts')).rows[0]!.n
+  const before = await receipts()
+  assert.ok(before >= 5, `one receipt per committed batch (${before})`)
+  await pool.query(
+    "UPDATE visit_receipts SET recorded_at = now() - interval '10 minutes' WHERE id IN (SELECT id FROM visit_receipts LIMIT 3)"
+  )
+  await new VisitRetention(new VisitRepository(pool), 0, pino({ level: 'silent' })).prune()
+  assert.equal(await receipts(), before - 3, 'only the old receipts went')
+})

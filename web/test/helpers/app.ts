@@ -4,7 +4,7 @@ import { loadConfig } from '../../src/config.js'
 import { createPool } from '../../src/db/pool.js'
 import { migrate } from '../../src/db/migrate.js'
 import { createRedis } from '../../src/cache/redis.js'
-import { PgServer, RedisServer, serviceEnv } from '../../dev/private-servers/index.js'
+import { PgServer, RedisServer, serviceEnv, type PgOptions } from '../../dev/private-servers/index.js'
 
 export interface TestStack {
   pg: PgServer
@@ -15,12 +15,16 @@ export interface TestStack {
   close(): Promise<void>
 }
 
-/** Private PostgreSQL and Redis, migrated, with the app listening on them. */
+/**
+ * Private PostgreSQL and Redis, migrated, with the app listening on them. `databaseUrl` may send
+ * the app to PostgreSQL another way (through a proxy that injects faults).
+ */
 export async function startStack(
   env: Record<string, string> = {},
-  pgOptions: { durable?: boolean } = {}
+  { databaseUrl, ...pgOptions }: PgOptions & { databaseUrl?: (pg: PgServer) => Promise<string> } = {}
 ): Promise<TestStack> {
   const [pgServer, redisServer] = await Promise.all([PgServer.start(pgOptions), RedisServer.start()])
+  if (databaseUrl !== undefined) env = { DATABASE_URL: await databaseUrl(pgServer), ...env }
   // The app shares this process with the test runner, whose own work (generating fuzz input,
   // building large payloads) would count as the app's event-loop delay and memory: load shedding
   // is off here unless a test turns it on. Spawned services (spawnService) keep the defaults.

@@ -1,6 +1,15 @@
+import { randomUUID } from 'node:crypto'
+import { CommitInDoubt, boundedQuery, mayHaveCommitted, settle, type Settled } from '../commit-in-doubt.js'
 import type { Pool } from '../pool.js'
 
-// One statement, so one implicit transaction: the counter row and the log rows commit together.
+export interface RecordedBatch {
+  /** The label's total right after this batch. */
+  total: number
+  db_time: Date
+}
+
+// One statement, so one implicit transaction: the counter row, the log rows and the receipt
+// commit together.
 const RECORD_VISITS = `
 WITH counter AS (
   INSERT INTO visit_counter AS c (label, total) VALUES ($1, $2)
@@ -8,19 +17,68 @@ WITH counter AS (
   RETURNING total
 ), log AS (
   INSERT INTO visits (label) SELECT $1 FROM generate_series(1, $2)
+), receipt AS (
+  INSERT INTO visit_receipts (id, total) SELECT $3, total FROM counter
 )
 SELECT total, clock_timestamp() AS db_time FROM counter`
 
-/** Every statement on visit_counter and visits. */
+/** The server process of a pooled client (the driver's types leave it out). */
+const backendPid = (client: object): number | null => (client as { processID?: number | null }).processID ?? null
+
+/** Every statement on visit_counter, visits and visit_receipts. */
 export class VisitRepository {
   constructor(private readonly pool: Pool) {}
 
-  /** Counts `count` visits under `label` in one transaction; returns the new total and the commit clock. */
-  async record(label: string, count: number): Promise<{ total: number; db_time: Date }> {
-    const { rows } = await this.pool.query<{ total: number; db_time: Date }>(RECORD_VISITS, [label, count])
+  /**
+   * Counts `count` visits under `label` in one transaction; returns the new total and the commit
+   * clock. Throws CommitInDoubt when the connection broke after the statement was sent.
+   */
+  async record(label: string, count: number): Promise<RecordedBatch> {
+    const receipt = randomUUID()
+    const client = await this.pool.connect()
+    // A broken connection also emits 'error' on the client; the query's rejection reports it.
+    const reported = () => undefined
+    client.on('error', reported)
+    let rows: RecordedBatch[]
+    try {
+      rows = (await client.query<RecordedBatch>(RECORD_VISITS, [label, count, receipt])).rows
+    } catch (err) {
+      // The listener stays: this client is discarded, and may still report its end.
+      client.release(err as Error)
+      throw mayHaveCommitted(err) ? new CommitInDoubt(receipt, backendPid(client), err) : err
+    }
+    client.removeListener('error', reported)
+    client.release()
     const row = rows[0]
     if (row === undefined) throw new Error('visit counter returned no row')
     return row
+  }
+
+  /** How a batch in doubt ended, read from its receipt once PostgreSQL answers (for up to `waitMs`). */
+  settle(doubt: CommitInDoubt, waitMs: number): Promise<Settled<RecordedBatch>> {
+    return settle(
+      this.pool,
+      doubt,
+      async (timeoutMs) =>
+        (
+          await boundedQuery<RecordedBatch>(
+            this.pool,
+            'SELECT total, recorded_at AS db_time FROM visit_receipts WHERE id = $1',
+            [doubt.receipt],
+            timeoutMs
+          )
+        )[0],
+      waitMs
+    )
+  }
+
+  /** Deletes receipts older than `seconds`: they only matter for the moments after a broken connection. */
+  async pruneReceipts(seconds: number): Promise<number> {
+    const { rowCount } = await this.pool.query(
+      'DELETE FROM visit_receipts WHERE recorded_at < now() - make_interval(secs => $1)',
+      [seconds]
+    )
+    return rowCount ?? 0
   }
 
   async total(label: string): Promise<number> {
