@@ -20,7 +20,7 @@
  *   --only a,b        run only these routes (names as in the table; the ceiling always runs)
  *   --cpu-prof        write a V8 CPU profile of the service (of each replica) to bench-results/prof/
  *   --no-build        use the existing web/dist
- *   --node-args ".."  extra Node flags for the service processes (e.g. "--max-semi-space-size=8")
+ *   --node-args ".."  Node flags for the service processes, after those of npm start (e.g. "--max-semi-space-size=16")
  *   --no-interleave   measure the ceiling once, first (default: before every route and at the end,
  *                     each route's ratio taken against the ceiling runs on either side of it)
  *   --publish         also write the result into docs/benchmarks.md (with --replicas 2, into its

@@ -6,5 +6,6 @@ import { setFlagsFromString } from 'node:v8'
 // before a full collection: the process sat near 190 MB of RSS though it needed a fraction of it.
 // A growth factor of 1.5 keeps it near 130 MB for the same throughput (docs/benchmarks.md); full
 // collections stay incremental and short (under 15 ms). The semi-space size cannot be changed
-// from here: V8 reads it only when the heap is set up.
+// from here: V8 reads it only when the heap is set up, so it is a command-line flag of npm start
+// and of web/Dockerfile's CMD.
 setFlagsFromString('--heap-growing-percent=50')

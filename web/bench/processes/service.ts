@@ -1,6 +1,6 @@
 // The service under test: compiled, in production mode, logging at warn; one or more replicas. It migrates at start.
 import { spawn, spawnSync } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { log } from '../log.js'
 import type { Options } from '../options.js'
@@ -24,9 +24,15 @@ export function buildService(build: boolean): string {
   return entry
 }
 
-/** --node-args, and with --cpu-prof the flags that write a V8 CPU profile. */
+/**
+ * The Node flags of `npm start` (web/Dockerfile's CMD repeats them), so the service is measured as
+ * it runs; then --node-args (a later flag wins), and with --cpu-prof the flags that write a profile.
+ */
 export function serviceNodeArgs(options: Pick<Options, 'nodeArgs' | 'cpuProf'>): string[] {
-  return [...options.nodeArgs, ...(options.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', PROF_DIR] : [])]
+  const start = (JSON.parse(readFileSync(join(WEB_DIR, 'package.json'), 'utf8')) as { scripts: { start: string } })
+    .scripts.start
+  const production = start.split(' ').filter((word) => word.startsWith('--'))
+  return [...production, ...options.nodeArgs, ...(options.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', PROF_DIR] : [])]
 }
 
 /** NEAR_CACHE_* from the bench's own environment, so a run can measure the service without it. */

@@ -204,6 +204,14 @@ test('images are pinned, each replaceable from .env, and web is built from web/D
   assert.equal(node, dockerfileDefault, "the default is web/Dockerfile's own")
 })
 
+test("the image starts the service as `npm start` does, with the same Node flags (the benchmark's too)", () => {
+  const start = (JSON.parse(read('web/package.json')) as { scripts: { start: string } }).scripts.start
+  const cmd = /^CMD (\[.*\])$/m.exec(read('web/Dockerfile'))?.[1]
+  assert.ok(cmd !== undefined, 'web/Dockerfile has an exec-form CMD')
+  assert.deepEqual(JSON.parse(cmd), start.split(' '))
+  assert.match(start, /^node --max-semi-space-size=\d+ dist\/src\/server\.js$/)
+})
+
 test('named volumes are declared and used; Redis persists with append-only', () => {
   const volumes = obj(compose.volumes, 'volumes')
   assert.deepEqual(Object.keys(volumes).sort(), ['cache-data', 'db-data'])
@@ -266,7 +274,7 @@ test('web/Dockerfile: pinned base as a build argument, multi-stage, non-root, no
   const user = [...finalStage.matchAll(/^USER\s+(\S+)/gm)].map((m) => m[1]).pop()
   assert.ok(user !== undefined && user !== 'root' && user !== '0', 'final stage runs as a non-root user')
   assert.match(finalStage, /^HEALTHCHECK .*\/livez/m)
-  assert.match(finalStage, /^CMD \["node", "dist\/src\/server\.js"\]$/m, 'node is the process, not npm')
+  assert.match(finalStage, /^CMD \["node", ("--[a-z-]+=\d+", )*"dist\/src\/server\.js"\]$/m, 'node is the process, not npm')
   assert.match(text, /npm ci --omit=dev/, 'runtime gets production dependencies only')
 })
 
