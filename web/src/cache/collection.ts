@@ -13,11 +13,6 @@ redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
 if redis.call('TTL', KEYS[1]) < 0 then redis.call('EXPIRE', KEYS[1], ARGV[4]) end
 return 1`
 
-export interface CachedRead<T> {
-  value: T
-  cached: boolean
-}
-
 /**
  * A cache-aside collection: all cached reads of one table live in one Redis hash,
  * so a write invalidates every page and item of it with a single DEL.
@@ -38,17 +33,9 @@ export class CachedCollection {
     this.genKey = collectionGenerationKey(name)
   }
 
-  async read<T>(field: string, load: () => Promise<T>): Promise<CachedRead<T>> {
-    const { hit, generation } = await this.lookup(field)
-    if (hit !== null) return { value: JSON.parse(hit) as T, cached: true }
-    const value = await load()
-    this.fill(field, generation, JSON.stringify(value))
-    return { value, cached: false }
-  }
-
   /**
-   * Like read(), but gives the value as JSON text: a hit is handed on as stored, for callers that
-   * send it straight to a client instead of parsing it and serializing it again.
+   * A cached read as JSON text: a hit is handed on as stored, for callers that send it straight to
+   * a client instead of parsing it and serializing it again; a miss loads, answers and fills.
    */
   async readText(field: string, load: () => Promise<unknown>): Promise<{ text: string; cached: boolean }> {
     const { hit, generation } = await this.lookup(field)

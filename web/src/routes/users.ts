@@ -45,9 +45,9 @@ export function userRoutes(app: App, { users }: RouteContext): void {
       }
     },
     async (request, reply) => {
-      const { value, cached } = await users.get(request.params.id)
+      const { text, cached } = await users.getText(request.params.id)
       reply.header('x-cache', cached ? 'hit' : 'miss')
-      return value
+      return reply.type('application/json; charset=utf-8').send(text as never)
     }
   )
 

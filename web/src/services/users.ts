@@ -2,7 +2,7 @@ import type { DatabaseError } from 'pg'
 import type { UserRepository, UserRow } from '../db/repositories/users.js'
 import { badRequest, conflict, guard, notFound } from '../dependency-failure.js'
 import { decodeCursor, encodeCursor } from './user-cursor.js'
-import type { CachedCollection, CachedRead } from '../cache/collection.js'
+import type { CachedCollection } from '../cache/collection.js'
 
 export interface User {
   id: number
@@ -78,13 +78,14 @@ export class UserService {
     return { total, limit, offset, users, next_cursor }
   }
 
-  async get(id: number): Promise<CachedRead<User>> {
-    const read = await this.cache.read(`id:${id}`, async () => {
+  /** One user as JSON text: a cached copy leaves as stored, without being parsed and serialized again. */
+  async getText(id: number): Promise<{ text: string; cached: boolean }> {
+    const read = await this.cache.readText(`id:${id}`, async () => {
       const row = await guard('db', () => this.repository.byId(id))
       return row === undefined ? null : toUser(row)
     })
-    if (read.value === null) throw notFound(`No user with id ${id}`)
-    return { value: read.value, cached: read.cached }
+    if (read.text === 'null') throw notFound(`No user with id ${id}`)
+    return read
   }
 
   async create(input: UserInput): Promise<User> {
