@@ -274,7 +274,11 @@ test('web/Dockerfile: pinned base as a build argument, multi-stage, non-root, no
   const user = [...finalStage.matchAll(/^USER\s+(\S+)/gm)].map((m) => m[1]).pop()
   assert.ok(user !== undefined && user !== 'root' && user !== '0', 'final stage runs as a non-root user')
   assert.match(finalStage, /^HEALTHCHECK .*\/livez/m)
-  assert.match(finalStage, /^CMD \["node", ("--[a-z-]+=\d+", )*"dist\/src\/server\.js"\]$/m, 'node is the process, not npm')
+  assert.match(
+    finalStage,
+    /^CMD \["node", ("--[a-z-]+=\d+", )*"dist\/src\/server\.js"\]$/m,
+    'node is the process, not npm'
+  )
   assert.match(text, /npm ci --omit=dev/, 'runtime gets production dependencies only')
 })
 
