@@ -6,6 +6,8 @@ import type { App, RouteContext } from './route-context.js'
 const Readiness = Type.Object({ status: Type.String(), db: Type.String(), cache: Type.String() })
 
 export function healthRoutes(app: App, { health, metrics, config }: RouteContext, version: string): void {
+  // A system call per request otherwise; a container's host name does not change while it runs.
+  const host = hostname()
   app.get(
     '/health',
     {
@@ -23,7 +25,7 @@ export function healthRoutes(app: App, { health, metrics, config }: RouteContext
       return reply.code(status === 'healthy' ? 200 : 503).send({
         status,
         services: {
-          web: { status: 'up' as const, version, uptime_s: Math.round(process.uptime()), host: hostname() },
+          web: { status: 'up' as const, version, uptime_s: Math.round(process.uptime()), host },
           db,
           cache
         },
