@@ -27,8 +27,8 @@ export async function checkHardening(): Promise<string> {
   const procs = get(out, 'procs')
   expect(Array.isArray(procs), 'no process list')
   expect(
-    procs.some((p) => p === 'node dist/src/server.js'),
-    `no "node dist/src/server.js" process: ${JSON.stringify(procs)}`
+    procs.some((p) => typeof p === 'string' && /^node (--\S+ )*dist\/src\/server\.js$/.test(p)),
+    `no "node [flags] dist/src/server.js" process: ${JSON.stringify(procs)}`
   )
   expect(!procs.some((p) => typeof p === 'string' && /\bnpm\b/.test(p) && !/node -e/.test(p)), 'npm is running')
   return `uid ${String(uid)}, /app read-only (EROFS), /tmp writable, PID 1: ${String(get(out, 'pid1'))}`
