@@ -57,7 +57,7 @@ export async function buildApp(deps: AppDeps): Promise<App> {
   const metrics = createMetrics({ exemplars: tracing !== undefined })
   const context: RouteContext = { config, metrics, ...createServices(deps, metrics, tracing?.groupCommit) }
   // Visits accepted but not yet committed are written before the caller ends the pool.
-  // Pruned in the background every minute: old log rows and receipts go, the total stays.
+  // Pruned in the background: old receipts every minute, old log rows hourly; the total stays.
   context.visitRetention.start(60 * 1000)
   app.addHook('onClose', async () => {
     await context.visitRetention.stop()

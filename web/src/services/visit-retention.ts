@@ -4,6 +4,11 @@ import type { VisitRepository } from '../db/repositories/visits.js'
 const BATCH = 5000
 /** Receipts of committed batches are read only in the seconds after a broken connection. */
 const RECEIPT_KEEP_S = 300
+/**
+ * The log is pruned at most this often, although receipts are pruned at every run: each log run
+ * reads up to BATCH of the oldest rows even when none is old enough.
+ */
+const LOG_EVERY_MS = 60 * 60 * 1000
 /** Batches per run: a backlog (the first run on a big log) is worked off over several runs. */
 const MAX_BATCHES = 200
 
@@ -16,6 +21,7 @@ const MAX_BATCHES = 200
 export class VisitRetention {
   private timer: NodeJS.Timeout | undefined
   private running: Promise<number> | undefined
+  private logDueAt = 0
 
   constructor(
     private readonly repository: VisitRepository,
@@ -23,10 +29,14 @@ export class VisitRetention {
     private readonly log: FastifyBaseLogger
   ) {}
 
-  /** Prunes now and then every `intervalMs`. */
+  /** Prunes now and then every `intervalMs`: receipts each time, the log once an hour. */
   start(intervalMs: number): void {
     if (this.timer !== undefined) return
-    const run = () => void this.prune().catch((err: unknown) => this.log.warn({ err }, 'visit log pruning failed'))
+    const run = () => {
+      const logDue = performance.now() >= this.logDueAt
+      if (logDue) this.logDueAt = performance.now() + LOG_EVERY_MS
+      void this.prune(logDue).catch((err: unknown) => this.log.warn({ err }, 'visit log or receipt pruning failed'))
+    }
     setImmediate(run)
     this.timer = setInterval(run, intervalMs).unref()
   }
@@ -37,15 +47,18 @@ export class VisitRetention {
     await this.running?.catch(() => undefined)
   }
 
-  /** One run: old receipts, then batches until the oldest log rows are within the retention. Returns the log rows deleted. */
-  prune(): Promise<number> {
-    this.running ??= this.pruneBatches().finally(() => (this.running = undefined))
+  /**
+   * One run: old receipts, then (with `log`) batches until the oldest log rows are within the
+   * retention. Returns the log rows deleted.
+   */
+  prune(log = true): Promise<number> {
+    this.running ??= this.pruneBatches(log).finally(() => (this.running = undefined))
     return this.running
   }
 
-  private async pruneBatches(): Promise<number> {
+  private async pruneBatches(log: boolean): Promise<number> {
     await this.repository.pruneReceipts(RECEIPT_KEEP_S)
-    if (this.days <= 0) return 0
+    if (!log || this.days <= 0) return 0
     let deleted = 0
     for (let i = 0; i < MAX_BATCHES; i++) {
       const n = await this.repository.pruneOlderThan(this.days, BATCH)

@@ -63,3 +63,30 @@ test("receipts of committed batches are kept a few minutes, whatever the log's r
   await new VisitRetention(new VisitRepository(pool), 0, pino({ level: 'silent' })).prune()
   assert.equal(await receipts(), before - 3, 'only the old receipts went')
 })
+
+test('started, it prunes receipts at every run and the log once an hour', async () => {
+  for (let i = 0; i < 6; i++) assert.equal((await call(stack.url, '/')).status, 200)
+  const age = (table: string, column: string, ago: string) =>
+    pool.query(
+      `UPDATE ${table} SET ${column} = now() - interval '${ago}' WHERE id IN (SELECT id FROM ${table} LIMIT 2)`
+    )
+  const count = async (table: string) =>
+    (await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`)).rows[0]!.n
+  await pool.query('UPDATE visits SET visited_at = now()') // an earlier test aged every row
+  await age('visits', 'visited_at', '40 days')
+  const logged = await count('visits')
+  const retention = new VisitRetention(new VisitRepository(pool), 30, pino({ level: 'silent' }))
+  retention.start(50)
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    assert.equal(await count('visits'), logged - 2, 'the first run prunes the log')
+    await age('visits', 'visited_at', '40 days')
+    const receipts = await count('visit_receipts')
+    await age('visit_receipts', 'recorded_at', '10 minutes')
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    assert.equal(await count('visit_receipts'), receipts - 2, 'later runs prune receipts')
+    assert.equal(await count('visits'), logged - 2, 'but not the log, within the hour')
+  } finally {
+    await retention.stop()
+  }
+})
