@@ -26,13 +26,12 @@ export class Tracking {
   private subscriberId: number | undefined
   private closed = false
   /**
-   * The PINGs in flight, failed at once when the connections are lost rather than left to time out.
-   * Each removes itself when answered: a promise that lives as long as the connection must not
-   * collect a reaction per PING (racing against one kept every answered fence in memory).
+   * The PING sent and not yet answered, if any (fence() sends one at a time): the next waits for it,
+   * and a lost connection fails it at once rather than leave it to time out. Dropped once it settles:
+   * a promise that lives as long as the connection must not collect a reaction per PING (racing
+   * against one kept every answered fence in memory).
    */
-  private readonly pingsInFlight = new Set<(err: Error) => void>()
-  /** The PING sent and not yet answered, if any. */
-  private pingInFlight: Promise<void> | undefined
+  private pingInFlight: { settled: Promise<void>; fail: (err: Error) => void } | undefined
   /** The PING that callers of fence() wait for, not sent yet. */
   private nextPing: Promise<void> | undefined
 
@@ -84,37 +83,23 @@ export class Tracking {
    */
   fence(): Promise<void> {
     if (this.nextPing !== undefined) return this.nextPing
-    const previous = this.pingInFlight
+    const previous = this.pingInFlight?.settled
     const ready = previous === undefined ? endOfTurn() : previous.then(endOfTurn, endOfTurn)
     const next = ready.then(() => {
       this.nextPing = undefined
-      const sent = this.ping()
-      this.pingInFlight = sent
-      const done = (): void => {
-        if (this.pingInFlight === sent) this.pingInFlight = undefined
-      }
-      sent.then(done, done)
-      return sent
+      return this.ping()
     })
     this.nextPing = next
     return next
   }
 
   private ping(): Promise<void> {
+    let fail: (err: Error) => void = () => undefined
     const answered = new Promise<unknown>((resolve, reject) => {
-      this.pingsInFlight.add(reject)
-      this.subscriber.ping().then(
-        (pong) => {
-          this.pingsInFlight.delete(reject)
-          resolve(pong)
-        },
-        (err: unknown) => {
-          this.pingsInFlight.delete(reject)
-          reject(err)
-        }
-      )
+      fail = reject
+      this.subscriber.ping().then(resolve, reject)
     })
-    return answered.then(
+    const sent = answered.then(
       () => undefined,
       (err: unknown) => {
         // A frozen or half-open connection: trust nothing until a fresh one is tracking again.
@@ -125,6 +110,13 @@ export class Tracking {
         throw err
       }
     )
+    const inFlight = { settled: sent, fail }
+    this.pingInFlight = inFlight
+    const done = (): void => {
+      if (this.pingInFlight === inFlight) this.pingInFlight = undefined
+    }
+    sent.then(done, done)
+    return sent
   }
 
   private message(channel: Buffer, message: unknown): void {
@@ -138,9 +130,7 @@ export class Tracking {
     this.epoch++
     if (this.ready) this.log.info('near cache: Redis connection lost, local copies dropped')
     this.ready = false
-    const lost = new Error('Redis connection lost')
-    for (const fail of this.pingsInFlight) fail(lost)
-    this.pingsInFlight.clear()
+    this.pingInFlight?.fail(new Error('Redis connection lost'))
     this.onInvalidate(null)
   }
 

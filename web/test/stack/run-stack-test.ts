@@ -11,10 +11,10 @@
 // It prints timings and ends with "N passed, M failed"; the exit code is non-zero on any failure.
 // STACK_TEST_TIMEOUT_S (default 2400) bounds the whole run: the restore drill and the updates take
 // ten minutes or so of it on a busy machine.
-import { report, PhaseError } from './lib/report.js'
+import { report } from './lib/report.js'
 import { expect } from './lib/json.js'
-import { killAll } from './lib/process.js'
-import { checkTools, ensureEngine, stopEngine } from './engine.js'
+import { runEndToEnd } from './lib/runner.js'
+import { checkTools, ensureEngine } from './engine.js'
 import { copyRepository, runScript } from './stack.js'
 import { startEventRecorder, stopEventRecorder } from './events.js'
 import { cleanup, leftovers, noteAnonymousVolumes, testImages } from './cleanup.js'
@@ -30,11 +30,9 @@ import { checkScale } from './checks/scale.js'
 import { checkRestore } from './checks/restore.js'
 import { checkUpdate } from './checks/update.js'
 
-const TOTAL_TIMEOUT_MS = Number(process.env.STACK_TEST_TIMEOUT_S ?? 2400) * 1000
 const log = (msg: string): void => report.log(msg)
 
 async function main(): Promise<void> {
-  log(`end-to-end stack test (time limit ${TOTAL_TIMEOUT_MS / 1000}s)`)
   log(`  ${await report.phase('tools (docker, compose, debootstrap)', checkTools)}`)
   log(`  ${await report.phase('Docker engine', ensureEngine)}`)
   await report.phase('a clean engine: nothing of an earlier run', async () => {
@@ -65,46 +63,12 @@ async function main(): Promise<void> {
   await checkUpdate()
 }
 
-let finished = false
-async function finish(): Promise<never> {
-  if (finished) process.exit(1)
-  finished = true
-  try {
-    stopEventRecorder()
-    const t = Date.now()
-    await cleanup(log)
-    report.timings.push({ name: 'clean up', ms: Date.now() - t })
-    await report.check('clean-up left no container, network, volume or image of the test', async () => {
-      const left = await leftovers()
-      expect(left.length === 0, `left behind: ${left.join(', ')}`)
-    })
-    await stopEngine(log)
-  } catch (err) {
-    report.fail('clean-up', err)
-  }
-  killAll()
-  process.exit(report.printSummary())
-}
-
-const timer = setTimeout(() => {
-  report.fail('time limit', new Error(`the run took longer than ${TOTAL_TIMEOUT_MS / 1000}s`))
-  killAll()
-  void finish()
-}, TOTAL_TIMEOUT_MS)
-
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(sig, () => {
-    report.fail('interrupted', new Error(`received ${sig}`))
-    killAll()
-    void finish()
-  })
-}
-
-try {
-  await main()
-} catch (err) {
-  if (!(err instanceof PhaseError))
-    report.fail('unexpected error', err instanceof Error ? (err.stack ?? err.message) : err)
-}
-clearTimeout(timer)
-await finish()
+await runEndToEnd({
+  title: 'end-to-end stack test',
+  timeLimitMs: Number(process.env.STACK_TEST_TIMEOUT_S ?? 2400) * 1000,
+  steps: main,
+  beforeTeardown: stopEventRecorder,
+  teardown: cleanup,
+  leftovers,
+  leftoversCheck: 'clean-up left no container, network, volume or image of the test'
+})

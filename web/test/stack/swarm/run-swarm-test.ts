@@ -13,10 +13,10 @@
 // (ip netns, a second dockerd) and a swarm the test starts itself, advertised on the link to the
 // worker; without them it is skipped, and says so.
 import './project.js'
-import { report, PhaseError } from '../lib/report.js'
+import { report } from '../lib/report.js'
 import { expect } from '../lib/json.js'
-import { killAll } from '../lib/process.js'
-import { checkTools, ensureEngine, stopEngine } from '../engine.js'
+import { runEndToEnd } from '../lib/runner.js'
+import { checkTools, ensureEngine } from '../engine.js'
 import { copyRepository, runScript } from '../stack.js'
 import { STACK, allConverged, swarmState } from './cluster.js'
 import { leftovers, owned, teardown } from './teardown.js'
@@ -25,12 +25,10 @@ import { checkKill, checkRollback, checkRollingUpdates, figures } from './checks
 import { checkTwoHosts } from './checks/twohosts.js'
 import { MANAGER_ADDR, createLink } from './worker.js'
 
-const TOTAL_TIMEOUT_MS = Number(process.env.SWARM_TEST_TIMEOUT_S ?? 3600) * 1000
 const log = (msg: string): void => report.log(msg)
 const IMAGE_VARS = ['POSTGRES_IMAGE', 'REDIS_IMAGE', 'PROXY_IMAGE', 'NODE_IMAGE'] as const
 
 async function main(): Promise<void> {
-  log(`end-to-end Swarm test, stack ${STACK} (time limit ${TOTAL_TIMEOUT_MS / 1000}s)`)
   log(`  ${await report.phase('tools (docker, compose, debootstrap)', checkTools)}`)
   log(`  ${await report.phase('Docker engine', ensureEngine)}`)
   const state = await swarmState()
@@ -68,54 +66,12 @@ async function main(): Promise<void> {
   if (twoHosts) await checkTwoHosts()
 }
 
-// Called by the end of main, a signal or the time limit, whichever comes first; the others wait
-// for the same clean-up instead of cutting it short.
-let finishing: Promise<never> | undefined
-function finish(): Promise<never> {
-  finishing ??= tearDownAndExit()
-  return finishing
-}
-
-async function tearDownAndExit(): Promise<never> {
-  try {
-    const t = Date.now()
-    await teardown(log)
-    report.timings.push({ name: 'clean up', ms: Date.now() - t })
-    await report.check(
-      'clean-up left no stack, secret, network, volume, image, swarm or second engine of the test',
-      async () => {
-        const left = await leftovers()
-        expect(left.length === 0, `left behind: ${left.join(', ')}`)
-      }
-    )
-    await stopEngine(log)
-  } catch (err) {
-    report.fail('clean-up', err)
-  }
-  killAll()
-  if (figures.length > 0) console.log(`\nfigures:\n${figures.map((f) => `  ${f}`).join('\n')}`)
-  process.exit(report.printSummary())
-}
-
-const timer = setTimeout(() => {
-  report.fail('time limit', new Error(`the run took longer than ${TOTAL_TIMEOUT_MS / 1000}s`))
-  killAll()
-  void finish()
-}, TOTAL_TIMEOUT_MS)
-
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(sig, () => {
-    report.fail('interrupted', new Error(`received ${sig}`))
-    killAll()
-    void finish()
-  })
-}
-
-try {
-  await main()
-} catch (err) {
-  if (!(err instanceof PhaseError))
-    report.fail('unexpected error', err instanceof Error ? (err.stack ?? err.message) : err)
-}
-clearTimeout(timer)
-await finish()
+await runEndToEnd({
+  title: `end-to-end Swarm test, stack ${STACK}`,
+  timeLimitMs: Number(process.env.SWARM_TEST_TIMEOUT_S ?? 3600) * 1000,
+  steps: main,
+  teardown,
+  leftovers,
+  leftoversCheck: 'clean-up left no stack, secret, network, volume, image, swarm or second engine of the test',
+  figures
+})
