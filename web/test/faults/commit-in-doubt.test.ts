@@ -8,9 +8,11 @@ import assert from 'node:assert/strict'
 import pg from 'pg'
 import { call, startStack, visitCounts, type TestStack } from '../helpers/index.js'
 import { CuttingProxy } from '../helpers/cutting-proxy.js'
+import { RECORD_VISITS_STATEMENT } from '../../src/db/repositories/visits.js'
 
-// In the batch's statement only: the receipt lookup and the pruning read the table differently.
-const BATCH = 'INSERT INTO visit_receipts'
+// The batch's prepared statement, by name: it is in the message that runs each batch, and in no
+// other statement (the receipt lookup and the pruning).
+const BATCH = RECORD_VISITS_STATEMENT
 
 let stack: TestStack
 let proxy: CuttingProxy

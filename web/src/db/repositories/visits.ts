@@ -9,7 +9,7 @@ export interface RecordedBatch {
 }
 
 // One statement, so one implicit transaction: the counter row, the log rows and the receipt
-// commit together.
+// commit together. Prepared once per connection (a named statement): it runs for every batch.
 const RECORD_VISITS = `
 WITH counter AS (
   INSERT INTO visit_counter AS c (label, total) VALUES ($1, $2)
@@ -21,6 +21,9 @@ WITH counter AS (
   INSERT INTO visit_receipts (id, total) SELECT $3, total FROM counter
 )
 SELECT total, clock_timestamp() AS db_time FROM counter`
+
+/** The batch statement's name: in every message that runs it (Parse the first time, Bind each time). */
+export const RECORD_VISITS_STATEMENT = 'record-visits'
 
 /** The server process of a pooled client (the driver's types leave it out). */
 const backendPid = (client: object): number | null => (client as { processID?: number | null }).processID ?? null
@@ -41,7 +44,13 @@ export class VisitRepository {
     client.on('error', reported)
     let rows: RecordedBatch[]
     try {
-      rows = (await client.query<RecordedBatch>(RECORD_VISITS, [label, count, receipt])).rows
+      rows = (
+        await client.query<RecordedBatch>({
+          name: 'record-visits',
+          text: RECORD_VISITS,
+          values: [label, count, receipt]
+        })
+      ).rows
     } catch (err) {
       // The listener stays: this client is discarded, and may still report its end.
       client.release(err as Error)
