@@ -25,6 +25,10 @@
  *                     each route's ratio taken against the ceiling runs on either side of it)
  *   --publish         also write the result into docs/benchmarks.md (with --replicas 2, into its
  *                     "Two replicas" section)
+ *   --against REF     instead of the ceiling, compare with the service built from git REF (in a
+ *                     temporary worktree): both on their own PostgreSQL and Redis, each route loaded
+ *                     on one then the other, --rounds times; prints req/s, the ratio per round, CPU
+ *                     per request and p99, and writes bench-results/compare-<date>.md
  */
 
 /*
@@ -33,9 +37,11 @@
  *   processes/              what the run starts and always stops: databases, ceiling, service, load generator
  *   scenarios/              the routes, the order of the runs, the visit counts that must add up
  *   measure.ts, sampling/   one run, with memory and CPU read from /proc around it
+ *   compare.ts              --against: this tree's service and another commit's, in turn
  *   report/                 from runs to results, to Markdown, to bench-results/ and docs/benchmarks.md
  */
 import { loadavg } from 'node:os'
+import { compare } from './compare.js'
 import { log } from './log.js'
 import { measure, type Run } from './measure.js'
 import { parseArgs } from './options.js'
@@ -56,6 +62,16 @@ import { preload } from './scenarios/visits.js'
 async function main(): Promise<void> {
   const options = parseArgs(process.argv.slice(2))
   const selected = selectRoutes(options.only)
+  if (options.against !== undefined) {
+    const deadline = stopAfter(2 * timeBudgetS(options, selected) + 300)
+    makeResultsDir()
+    if (!(await compare(options, selected))) {
+      log('visit counts did not add up')
+      process.exitCode = 1
+    }
+    clearTimeout(deadline)
+    return
+  }
   const deadline = stopAfter(timeBudgetS(options, selected))
   makeResultsDir()
   if (options.publish) checkPublishable(options.replicas)

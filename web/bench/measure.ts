@@ -22,7 +22,8 @@ export interface Run {
 }
 
 export interface Targets {
-  ceiling: Listening
+  /** Absent when only the service is loaded (--against). */
+  ceiling?: Listening
   /** The service's replicas, loaded together. */
   services: Listening[]
   pg: PgServer
@@ -33,7 +34,8 @@ type LoadOptions = Pick<Options, 'connections' | 'durationS' | 'warmupS'>
 
 export async function measure(route: Route, label: string, targets: Targets, options: LoadOptions): Promise<Run> {
   const { pg } = targets
-  const servers = route.target === 'ceiling' ? [targets.ceiling] : targets.services
+  if (route.target === 'ceiling' && targets.ceiling === undefined) throw new Error('no ceiling in this run')
+  const servers = route.target === 'ceiling' && targets.ceiling !== undefined ? [targets.ceiling] : targets.services
   for (const server of servers) {
     const probe = await fetch(server.url + route.path, {
       method: route.method,

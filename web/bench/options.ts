@@ -16,6 +16,8 @@ export interface Options {
   rounds: number
   /** Service processes on as many ports, loaded together. */
   replicas: number
+  /** A git ref whose service is loaded in turn with this tree's (compare.ts). */
+  against: string | undefined
 }
 
 const USAGE_FILE = fileURLToPath(new URL('./main.ts', import.meta.url))
@@ -33,7 +35,8 @@ export function parseArgs(argv: string[]): Options {
     interleave: true,
     nodeArgs: [],
     rounds: 1,
-    replicas: 1
+    replicas: 1,
+    against: undefined
   }
   const int = (flag: string, value: string | undefined, min: number, max: number): number => {
     const n = Number(value)
@@ -77,6 +80,10 @@ export function parseArgs(argv: string[]): Options {
       case '--publish':
         options.publish = true
         break
+      case '--against':
+        options.against = argv[++i]
+        if (options.against === undefined || options.against === '') throw new Error('--against needs a git ref')
+        break
       case '--no-interleave':
         options.interleave = false
         break
@@ -91,6 +98,8 @@ export function parseArgs(argv: string[]): Options {
         throw new Error(`unknown option ${arg} (see --help)`)
     }
   }
+  if (options.against !== undefined && (options.replicas > 1 || options.publish || options.rows > 0))
+    throw new Error('--against compares one service with another: no --replicas, --publish or --rows')
   // Every replica needs at least one connection of its own.
   if (options.connections < options.replicas)
     throw new Error(`--connections (${options.connections}) must be at least --replicas (${options.replicas})`)

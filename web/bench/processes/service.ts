@@ -1,7 +1,7 @@
 // The service under test: compiled, in production mode, logging at warn; one or more replicas. It migrates at start.
 import { spawn, spawnSync } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { log } from '../log.js'
 import type { Options } from '../options.js'
 import { PROF_DIR, WEB_DIR } from '../paths.js'
@@ -28,8 +28,8 @@ export function buildService(build: boolean): string {
  * The Node flags of `npm start` (web/Dockerfile's CMD repeats them), so the service is measured as
  * it runs; then --node-args (a later flag wins), and with --cpu-prof the flags that write a profile.
  */
-export function serviceNodeArgs(options: Pick<Options, 'nodeArgs' | 'cpuProf'>): string[] {
-  const start = (JSON.parse(readFileSync(join(WEB_DIR, 'package.json'), 'utf8')) as { scripts: { start: string } })
+export function serviceNodeArgs(options: Pick<Options, 'nodeArgs' | 'cpuProf'>, webDir = WEB_DIR): string[] {
+  const start = (JSON.parse(readFileSync(join(webDir, 'package.json'), 'utf8')) as { scripts: { start: string } })
     .scripts.start
   const production = start.split(' ').filter((word) => word.startsWith('--'))
   return [...production, ...options.nodeArgs, ...(options.cpuProf ? ['--cpu-prof', '--cpu-prof-dir', PROF_DIR] : [])]
@@ -63,7 +63,8 @@ async function startService(entry: string, nodeArgs: string[], { pg, redis }: Da
   const port = await freePort()
   const service = track(
     spawn(process.execPath, [...nodeArgs, entry], {
-      cwd: WEB_DIR,
+      // The web/ folder the entry point (web/dist/src/server.js) was built in: this tree's, or --against's.
+      cwd: join(dirname(entry), '..', '..'),
       env: {
         PATH: process.env.PATH ?? '',
         // OTEL_* from the bench's own environment: measure the service with tracing on (docs/tracing.md).
