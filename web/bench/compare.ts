@@ -12,7 +12,8 @@ import { REPO_DIR, RESULTS_DIR } from './paths.js'
 import { startDatabases } from './processes/databases.js'
 import { trackServer } from './processes/lifecycle.js'
 import { buildService, serviceNodeArgs, startReplicas } from './processes/service.js'
-import { redisPids } from './sampling/cpu.js'
+import { median } from './report/summary.js'
+import { redisPids, usPerRequest } from './sampling/cpu.js'
 import { putFixtures, type Route } from './scenarios/routes.js'
 
 const git = (args: string[], cwd = REPO_DIR): string => {
@@ -58,8 +59,11 @@ async function startSide(name: string, entry: string, nodeArgs: string[]): Promi
   return { name, targets, runs: new Map() }
 }
 
-const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN
-const cpuUsPerRequest = (run: Run): number => (run.cpu.server / Math.max(1, run.load.requestsPerS)) * 1e6
+const middle = (values: Array<number | null>): number | undefined =>
+  median(
+    values.filter((v) => v !== null),
+    (v) => v
+  )
 
 /** Loads each route on both services in turn for `rounds` rounds (ABBA order) and writes the comparison. */
 export async function compare(options: Options, routes: Route[]): Promise<boolean> {
@@ -90,9 +94,9 @@ export async function compare(options: Options, routes: Route[]): Promise<boolea
     const a = here.runs.get(route.name) ?? []
     const b = there.runs.get(route.name) ?? []
     const ratios = a.map((run, i) => run.load.requestsPerS / (b[i]?.load.requestsPerS ?? NaN))
-    const rps = (runs: Run[]) => Math.round(median(runs.map((run) => run.load.requestsPerS)))
-    const cpu = (runs: Run[]) => Math.round(median(runs.map(cpuUsPerRequest)))
-    const p99 = (runs: Run[]) => median(runs.map((run) => run.load.latencyMs.p99))
+    const rps = (runs: Run[]) => Math.round(middle(runs.map((run) => run.load.requestsPerS)) ?? 0)
+    const cpu = (runs: Run[]) => middle(runs.map((run) => usPerRequest(run.cpu.server, run.load.requestsPerS)))
+    const p99 = (runs: Run[]) => middle(runs.map((run) => run.load.latencyMs.p99))
     lines.push(
       `| ${route.name} | ${rps(a)} | ${rps(b)} | ${ratios.map((r) => r.toFixed(2)).join(' ')} | ${ratios.filter((r) => r > 1).length} of ${ratios.length} | ${cpu(a)} against ${cpu(b)} | ${p99(a)} against ${p99(b)} |`
     )

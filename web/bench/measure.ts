@@ -34,8 +34,8 @@ type LoadOptions = Pick<Options, 'connections' | 'durationS' | 'warmupS'>
 
 export async function measure(route: Route, label: string, targets: Targets, options: LoadOptions): Promise<Run> {
   const { pg } = targets
-  if (route.target === 'ceiling' && targets.ceiling === undefined) throw new Error('no ceiling in this run')
-  const servers = route.target === 'ceiling' && targets.ceiling !== undefined ? [targets.ceiling] : targets.services
+  const servers = route.target === 'service' ? targets.services : targets.ceiling && [targets.ceiling]
+  if (servers === undefined) throw new Error('no ceiling in this run')
   for (const server of servers) {
     const probe = await fetch(server.url + route.path, {
       method: route.method,

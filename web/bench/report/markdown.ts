@@ -1,5 +1,6 @@
 // The report as Markdown: the table printed at the end of a run and published into docs/benchmarks.md.
 import { RSS_LIMIT_MB } from '../scenarios/routes.js'
+import { usPerRequest } from '../sampling/cpu.js'
 import type { Report } from './report.js'
 
 export function toMarkdown(report: Report): string {
@@ -23,7 +24,7 @@ export function toMarkdown(report: Report): string {
   ]
   for (const r of report.results) {
     lines.push(
-      `| ${r.route} | ${r.requestsPerS} | ${r.ratio === null ? '1' : r.ratio.toFixed(2)} | ${r.goal === null ? '' : `≥ ${r.goal.toFixed(2)}`} | ${r.p50Ms} | ${r.p99Ms} | ${r.non2xx} | ${r.errors} | ${r.peakRssMb ?? ''} | ${r.cpu === null ? '' : [r.cpu.server, r.cpu.redis, r.cpu.postgres, r.cpu.load].map((c) => c.toFixed(2)).join(' / ')} | ${r.cpu === null || r.requestsPerS === 0 ? '' : Math.round((r.cpu.server / r.requestsPerS) * 1e6)} | ${r.verdict} |`
+      `| ${r.route} | ${r.requestsPerS} | ${r.ratio === null ? '1' : r.ratio.toFixed(2)} | ${r.goal === null ? '' : `≥ ${r.goal.toFixed(2)}`} | ${r.p50Ms} | ${r.p99Ms} | ${r.non2xx} | ${r.errors} | ${r.peakRssMb ?? ''} | ${r.cpu === null ? '' : [r.cpu.server, r.cpu.redis, r.cpu.postgres, r.cpu.load].map((c) => c.toFixed(2)).join(' / ')} | ${r.cpu === null ? '' : (usPerRequest(r.cpu.server, r.requestsPerS) ?? '')} | ${r.verdict} |`
     )
   }
   lines.push('')

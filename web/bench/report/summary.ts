@@ -22,7 +22,7 @@ export interface Measured {
 }
 
 /** The lower middle with an even count: never flatter a route. */
-function median<T>(items: T[], key: (item: T) => number): T | undefined {
+export function median<T>(items: T[], key: (item: T) => number): T | undefined {
   return [...items].sort((a, b) => key(a) - key(b))[Math.floor((items.length - 1) / 2)]
 }
 

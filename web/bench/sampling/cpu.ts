@@ -19,6 +19,11 @@ export interface CpuSources {
 
 const TICKS_PER_S = 100 // USER_HZ on Linux
 
+/** The server's CPU time per request in µs, from its cores in use and its throughput; null without requests. */
+export function usPerRequest(serverCores: number, requestsPerS: number): number | null {
+  return requestsPerS === 0 ? null : Math.round((serverCores / requestsPerS) * 1e6)
+}
+
 /** CPU time (user + system) of each of these processes so far, in seconds; gone ones are left out. */
 function cpuByPid(pids: number[]): Map<number, number> {
   const times = new Map<number, number>()

@@ -46,7 +46,7 @@ export class VisitRepository {
     try {
       rows = (
         await client.query<RecordedBatch>({
-          name: 'record-visits',
+          name: RECORD_VISITS_STATEMENT,
           text: RECORD_VISITS,
           values: [label, count, receipt]
         })
