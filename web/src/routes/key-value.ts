@@ -50,7 +50,11 @@ export function keyValueRoutes(app: App, { keyValue }: RouteContext): void {
         }
       }
     },
-    (request) => keyValue.get(request.params.key)
+    async (request, reply) => {
+      const text = await keyValue.getText(request.params.key)
+      // A string with a JSON content type is sent as it is (the schema's serializer is for objects).
+      return reply.type('application/json; charset=utf-8').send(text as never)
+    }
   )
 
   app.delete(

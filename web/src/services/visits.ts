@@ -22,6 +22,8 @@ if current == nil or current < tonumber(ARGV[1]) then
 end
 return 0`
 
+const COUNT = /^\d{1,15}$/
+
 export interface RecordedVisit {
   /** This visit's number: the total right after it was committed. */
   visits: number
@@ -139,7 +141,8 @@ export class VisitService {
           const text = await this.redis.get(key)
           return text === null ? null : { text }
         })
-        if (copy !== null) {
+        // Anything but a count (a value put straight into Redis) is a miss, replaced by the fill below.
+        if (copy !== null && COUNT.test(copy.text)) {
           this.metrics.cacheLookup('visits', 'hit')
           return { label: this.label, total: Number(copy.text), cached: true }
         }

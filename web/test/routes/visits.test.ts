@@ -64,6 +64,19 @@ describe('GET /visits', () => {
     assert.equal(Number(hit.body.total), total)
   })
 
+  test('a cached total that is not a count (put straight into Redis) is ignored and replaced', async () => {
+    const [{ total }] = await stack.pg.query<{ total: number }>(
+      "SELECT total::int FROM visit_counter WHERE label = 'homepage'"
+    )
+    for (const garbage of ['abc', '-5', '1.5', '']) {
+      await stack.redis.command((r) => r.set('visit_counter:homepage', garbage))
+      const read = await call(url, '/visits')
+      assert.equal(read.status, 200, `${JSON.stringify(garbage)}: ${JSON.stringify(read.body)}`)
+      assert.deepEqual({ ...read.body }, { label: 'homepage', total, cached: false })
+      assert.equal(await stack.redis.command((r) => r.get('visit_counter:homepage')), String(total))
+    }
+  })
+
   test('recent visits list times only, newest first, bounded by limit', async () => {
     await call(url, '/')
     const recent = await call(url, '/visits/recent?limit=2')
@@ -127,6 +140,23 @@ describe('key/value API', () => {
     assert.equal(await stack.redis.command((r) => r.get('visit_counter:homepage')), before)
     assert.equal(await stack.redis.command((r) => r.get('kv:visit_counter:homepage')), '999999')
     assert.equal((await call(url, '/cache/teste')).status, 404)
+  })
+
+  test('a value put straight into Redis that is not JSON reads back as a string, twice alike', async () => {
+    for (const [text, value] of [
+      ['plain text', 'plain text'],
+      ['{"cut":', '{"cut":'],
+      ['', ''],
+      ['42', 42],
+      ['"quoted"', 'quoted']
+    ] as const) {
+      await stack.redis.command((r) => r.set('kv:outside', text, 'EX', 60))
+      for (let i = 0; i < 2; i++) {
+        const read = await call(url, '/cache/outside')
+        assert.equal(read.status, 200, `${JSON.stringify(text)}: ${JSON.stringify(read.body)}`)
+        assert.deepEqual(read.body, { key: 'outside', value, ttl: 60 })
+      }
+    }
   })
 
   test('DELETE removes a key: 204, then 404', async () => {
