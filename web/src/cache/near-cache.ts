@@ -7,8 +7,8 @@ export interface NearCopy {
   text: string
   /** When Redis expires it, on this process's clock (ms since the epoch); undefined: never. */
   expiresAt?: number
-  /** The text as JSON (it may not be, if written outside the service), checked on the first read that needs it. */
-  json?: string
+  /** The parsed text, made on the first read that needs it and shared by later ones. */
+  parsed?: unknown
 }
 
 export interface NearRead {
@@ -34,7 +34,7 @@ interface Placeholder {
   readers: number
 }
 
-// UTF-16 text, its JSON form and the entry's own objects: an estimate, on the safe side.
+// UTF-16 text, its parsed form and the entry's own objects: an estimate, on the safe side.
 const entrySize = (entry: Entry, id: string): number => 3 * entry.copy.text.length + 2 * id.length + 200
 
 /** Remaining seconds of a copy, rounded as Redis's TTL command rounds them; -1 when it never expires. */

@@ -50,11 +50,7 @@ export function keyValueRoutes(app: App, { keyValue }: RouteContext): void {
         }
       }
     },
-    async (request, reply) => {
-      const text = await keyValue.getText(request.params.key)
-      // A string with a JSON content type is sent as it is (the schema's serializer is for objects).
-      return reply.type('application/json; charset=utf-8').send(text as never)
-    }
+    (request) => keyValue.get(request.params.key)
   )
 
   app.delete(

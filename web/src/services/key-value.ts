@@ -22,16 +22,21 @@ export function jsonDepth(value: unknown, limit: number): number {
   return deepest
 }
 
+export interface StoredValue {
+  key: string
+  value: unknown
+  ttl: number
+}
+
 /**
- * The stored text when it is JSON, as everything written through the API is; else the text as a
- * JSON string: a value put straight into Redis (redis-cli SET) may be any bytes.
+ * The stored value: JSON, as everything written through the API is; else the text itself, as a
+ * string: a value put straight into Redis (redis-cli SET) may be any bytes.
  */
-function asJson(text: string): string {
+function parseStored(text: string): unknown {
   try {
-    JSON.parse(text)
-    return text
+    return JSON.parse(text)
   } catch {
-    return JSON.stringify(text)
+    return text
   }
 }
 
@@ -61,16 +66,12 @@ export class KeyValueService {
     }
   }
 
-  /**
-   * The answer to a read, `{key, value, ttl}`, as JSON text: the stored text goes in as it is, not
-   * parsed and serialized again on every read.
-   */
-  async getText(key: string): Promise<string> {
+  async get(key: string): Promise<StoredValue> {
     const redisKey = keyValueKey(key)
     const { copy } = await guard('cache', () => this.near.read(redisKey, '', () => this.load(redisKey)))
     if (copy === null) throw notFound(`No cached value for key "${key}" (it may have expired)`)
-    copy.json ??= asJson(copy.text)
-    return `{"key":${JSON.stringify(key)},"value":${copy.json},"ttl":${remainingTtlS(copy)}}`
+    copy.parsed ??= parseStored(copy.text)
+    return { key, value: copy.parsed, ttl: remainingTtlS(copy) }
   }
 
   /** The value and its expiry, as one Redis round trip. */
