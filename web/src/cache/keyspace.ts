@@ -4,7 +4,7 @@
  *
  * | key                     | type   | lifetime                       | written by                  |
  * | ----------------------- | ------ | ------------------------------ | --------------------------- |
- * | `kv:<key>`              | string | the TTL the client gave        | PUT /cache/:key             |
+ * | `kv:<key>`              | string | the TTL the client gave        | POST /cache                 |
  * | `visit_counter:<label>` | string | CACHE_TTL_S, raised on commit  | each committed visit batch  |
  * | `<collection>:cache`    | hash   | CACHE_TTL_S from the first fill | cached reads (`users`)     |
  * | `<collection>:gen`      | string | none: a counter of writes      | each write to the collection |

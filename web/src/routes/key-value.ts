@@ -46,7 +46,7 @@ export function keyValueRoutes(app: App, { keyValue }: RouteContext): void {
         params: KeyParams,
         response: {
           200: StoredValue,
-          ...errorResponses(400, 404, 503)
+          ...errorResponses(400, 404, 409, 503)
         }
       }
     },

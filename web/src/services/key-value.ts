@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis'
-import { badRequest, guard, notFound } from '../dependency-failure.js'
+import { badRequest, conflict, guard, notFound } from '../dependency-failure.js'
 import { pipelineResults } from '../cache/pipeline.js'
 import { PROBE_KEY, keyValueKey } from '../cache/keyspace.js'
 import { round } from './latency.js'
@@ -68,19 +68,29 @@ export class KeyValueService {
 
   async get(key: string): Promise<StoredValue> {
     const redisKey = keyValueKey(key)
-    const { copy } = await guard('cache', () => this.near.read(redisKey, '', () => this.load(redisKey)))
+    const { copy } = await guard('cache', () => this.near.read(redisKey, '', () => this.load(key, redisKey)))
     if (copy === null) throw notFound(`No cached value for key "${key}" (it may have expired)`)
     copy.parsed ??= parseStored(copy.text)
     return { key, value: copy.parsed, ttl: remainingTtlS(copy) }
   }
 
   /** The value and its expiry, as one Redis round trip. */
-  private async load(redisKey: string): Promise<NearCopy | null> {
+  private async load(key: string, redisKey: string): Promise<NearCopy | null> {
     // The expiry is kept as a time on our own clock: the remaining TTL counted from when the read
     // was sent, which is never later than Redis's own expiry and needs no clock shared with it.
     const sentAt = Date.now()
     // Issued together: auto-pipelining sends both in one round trip, batched with other requests'.
-    const [raw, pttl] = await Promise.all([this.redis.get(redisKey), this.redis.pttl(redisKey)])
+    const [raw, pttl] = await Promise.all([this.redis.get(redisKey), this.redis.pttl(redisKey)]).catch(
+      (err: unknown) => {
+        // A hash, list... put there outside the API: not an outage, and retrying will not help.
+        if (err instanceof Error && err.message.startsWith('WRONGTYPE')) {
+          throw conflict(
+            `Key "${key}" holds a kind of Redis value this API does not store (put there outside it); overwrite it with POST /cache or remove it with DELETE /cache/{key}`
+          )
+        }
+        throw err
+      }
+    )
     if (raw === null) return null
     return { text: raw, expiresAt: pttl === -1 ? undefined : sentAt + Math.max(0, pttl) }
   }

@@ -135,6 +135,8 @@ test('every route and every documented status: the real answer matches the docum
   })
   await check('GET', `/cache/${key}`)
   await check('GET', '/cache/missing-key')
+  await stack.redis.command((r) => r.hset('kv:a-hash', 'field', 'value'))
+  assert.equal(await check('GET', '/cache/a-hash'), 409)
   await check('GET', `/cache/${'k'.repeat(300)}`)
   await check('DELETE', `/cache/${key}`)
   await check('DELETE', `/cache/${key}`)

@@ -159,6 +159,21 @@ describe('key/value API', () => {
     }
   })
 
+  test('a key that holds a hash or a list (put there outside the API) is a 409 saying what to do', async () => {
+    await stack.redis.command((r) => r.hset('kv:a-hash', 'field', 'value'))
+    await stack.redis.command((r) => r.rpush('kv:a-list', 'item'))
+    for (const key of ['a-hash', 'a-list']) {
+      const read = await call(url, `/cache/${key}`)
+      assert.equal(read.status, 409)
+      isError(read.body, 'conflict')
+      assert.match(String(read.body.message), /POST \/cache.*DELETE/)
+    }
+    assert.equal((await call(url, '/cache', { method: 'POST', json: { key: 'a-hash', value: 1 } })).status, 201)
+    assert.equal((await call(url, '/cache/a-hash')).body.value, 1)
+    assert.equal((await call(url, '/cache/a-list', { method: 'DELETE' })).status, 204)
+    assert.equal((await call(url, '/cache/a-list')).status, 404)
+  })
+
   test('DELETE removes a key: 204, then 404', async () => {
     await call(url, '/cache', { method: 'POST', json: { key: 'gone', value: 1 } })
     const removed = await call(url, '/cache/gone', { method: 'DELETE' })
