@@ -15,6 +15,8 @@ interface ConnectionState {
   /** Requests in flight whose method may change state (POST, DELETE...). */
   writes: number
   waiting: Array<[IncomingMessage, ServerResponse]>
+  /** We paused the socket for the waiting requests and have not resumed it yet. */
+  paused: boolean
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
@@ -55,10 +57,14 @@ export function limitedServer(limits: ConnectionLimits): (handler: Handler) => h
         while (state.waiting.length > 0 && mayStart(state, state.waiting[0]![0], max)) {
           dispatch(state, ...state.waiting.shift()!)
         }
-        if (state.waiting.length === 0 && !req.socket.destroyed) req.socket.resume()
+        // Only if we paused it: resuming a socket Node reads by itself costs a tick and an event.
+        if (state.paused && state.waiting.length === 0 && !req.socket.destroyed) {
+          state.paused = false
+          req.socket.resume()
+        }
       }
-      res.once('finish', finished)
-      res.once('close', finished)
+      // 'close' follows 'finish' (a tick later) and also comes when the connection breaks first.
+      res.on('close', finished)
       handler(req, res)
     }
     const server = http.createServer(
@@ -75,7 +81,7 @@ export function limitedServer(limits: ConnectionLimits): (handler: Handler) => h
         let state = states.get(req.socket)
         if (state === undefined) {
           const socket = req.socket
-          const connection: ConnectionState = { inFlight: new Set(), writes: 0, waiting: [] }
+          const connection: ConnectionState = { inFlight: new Set(), writes: 0, waiting: [], paused: false }
           // Node resumes the socket itself (e.g. when it discards an answered request's body):
           // while requests wait, it stays paused.
           socket.on('resume', () => {
@@ -87,6 +93,7 @@ export function limitedServer(limits: ConnectionLimits): (handler: Handler) => h
         // In arrival order: nothing overtakes a request already waiting.
         if (state.waiting.length === 0 && mayStart(state, req, max)) return dispatch(state, req, res)
         state.waiting.push([req, res])
+        state.paused = true
         req.socket.pause()
       }
     )
