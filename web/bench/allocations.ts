@@ -1,0 +1,72 @@
+/**
+ * Where the service allocates while serving one route: the app runs in this process on private
+ * PostgreSQL and Redis, autocannon loads it from a process of its own, and V8's sampling heap
+ * profiler counts every allocation, kept or collected, by the function that made it. Garbage is
+ * a large share of a cached read's cost (docs/benchmarks.md, "Where the time goes").
+ *
+ *   node --import tsx bench/allocations.ts [path=/cache/bench-key] [seconds=6] [top=25]
+ */
+import { spawn } from 'node:child_process'
+import { Session } from 'node:inspector/promises'
+import { startStack } from '../test/helpers/index.js'
+
+interface SampledNode {
+  callFrame: { functionName: string; url: string; lineNumber: number }
+  selfSize: number
+  children: SampledNode[]
+}
+
+const [path = '/cache/bench-key', secondsArg = '6', topArg = '25'] = process.argv.slice(2)
+
+/** autocannon's JSON summary of `seconds` of load at 32 connections. */
+function load(url: string, seconds: number): Promise<{ requests: { total: number } }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('npx', ['--no-install', 'autocannon', '-c', '32', '-d', String(seconds), '--json', url], {
+      stdio: ['ignore', 'pipe', 'inherit']
+    })
+    let out = ''
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()))
+    child.on('error', reject)
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`autocannon exited ${code}`))))
+  })
+}
+
+const where = (node: SampledNode): string => {
+  const file = node.callFrame.url.replace(/.*node_modules\//, '').replace(/.*\/web\//, '')
+  return `${node.callFrame.functionName || '(anonymous)'} ${file}:${node.callFrame.lineNumber + 1}`
+}
+
+const stack = await startStack({ LOG_LEVEL: 'warn' })
+const session = new Session()
+try {
+  await fetch(`${stack.url}/cache`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ key: 'bench-key', value: { hello: 'world', n: 42 }, ttl: 3600 })
+  })
+  await load(stack.url + path, 3) // warm-up: compiled code, filled caches
+  session.connect()
+  await session.post('HeapProfiler.enable')
+  await session.post('HeapProfiler.startSampling', {
+    samplingInterval: 512,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: true
+  })
+  const requests = (await load(stack.url + path, Number(secondsArg))).requests.total
+  const { profile } = (await session.post('HeapProfiler.stopSampling')) as { profile: { head: SampledNode } }
+  const bytes = new Map<string, number>()
+  let total = 0
+  const visit = (node: SampledNode): void => {
+    total += node.selfSize
+    bytes.set(where(node), (bytes.get(where(node)) ?? 0) + node.selfSize)
+    node.children.forEach(visit)
+  }
+  visit(profile.head)
+  console.log(`GET ${path}: ${requests} requests, ${Math.round(total / requests)} bytes allocated per request`)
+  for (const [name, size] of [...bytes].sort((a, b) => b[1] - a[1]).slice(0, Number(topArg))) {
+    console.log(`${String(Math.round(size / requests)).padStart(7)} B  ${name}`)
+  }
+} finally {
+  session.disconnect()
+  await stack.close()
+}
