@@ -8,7 +8,7 @@ import { pino } from 'pino'
 import pg from 'pg'
 import { migrate } from '../../src/db/migrate.js'
 import { MIGRATIONS_DIR } from '../../src/paths.js'
-import { PgServer, RedisServer, freePort, runScript } from '../helpers/index.js'
+import { PgServer, RedisServer, freePort, runScript, testPool } from '../helpers/index.js'
 
 const silent = pino({ level: 'silent' })
 const MIGRATION_COUNT = readdirSync(MIGRATIONS_DIR).filter((name) => name.endsWith('.sql')).length
@@ -29,7 +29,7 @@ async function freshDatabase(name: string): Promise<string> {
 
 test('replicas starting together apply each migration exactly once (advisory lock)', async () => {
   const url = await freshDatabase('replicas')
-  const pools = Array.from({ length: 4 }, () => new pg.Pool({ connectionString: url, max: 2 }))
+  const pools = Array.from({ length: 4 }, () => testPool(url, 2))
   try {
     const applied = await Promise.all(pools.map((pool) => migrate(pool, silent)))
     assert.equal(applied.flat().length, MIGRATION_COUNT, `applied: ${JSON.stringify(applied)}`)
@@ -55,7 +55,7 @@ test('five migrators at once, one slow migration: each applied exactly once, non
   // Neither statement can run twice: without the lock, a second migrator would fail or double the row.
   writeFileSync(join(dir, '1_table.sql'), '-- Up Migration\nCREATE TABLE once (n int);\nSELECT pg_sleep(0.5);\n')
   writeFileSync(join(dir, '2_row.sql'), '-- Up Migration\nINSERT INTO once VALUES (1);\n')
-  const pools = Array.from({ length: 5 }, () => new pg.Pool({ connectionString: url, max: 1 }))
+  const pools = Array.from({ length: 5 }, () => testPool(url, 1))
   try {
     const results = await Promise.allSettled(pools.map((pool) => migrate(pool, silent, dir)))
     assert.deepEqual(
@@ -101,7 +101,7 @@ test('a failing migration rolls back and reports the failure', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'wdc-migrations-'))
   writeFileSync(join(dir, '1_ok.sql'), '-- Up Migration\nCREATE TABLE fine (id int);\n')
   writeFileSync(join(dir, '2_broken.sql'), '-- Up Migration\nCREATE TABLE nope (id int;\n')
-  const pool = new pg.Pool({ connectionString: url })
+  const pool = testPool(url)
   try {
     await assert.rejects(migrate(pool, silent, dir))
     const { rows } = await pool.query<{ t: string | null }>("SELECT to_regclass('fine')::text AS t")

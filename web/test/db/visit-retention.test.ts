@@ -3,7 +3,7 @@ import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import pg from 'pg'
 import { pino } from 'pino'
-import { call, startStack, type TestStack } from '../helpers/index.js'
+import { call, startStack, testPool, type TestStack } from '../helpers/index.js'
 import { VisitRepository } from '../../src/db/repositories/visits.js'
 import { VisitRetention } from '../../src/services/visit-retention.js'
 
@@ -11,7 +11,7 @@ let stack: TestStack
 let pool: pg.Pool
 before(async () => {
   stack = await startStack()
-  pool = new pg.Pool({ connectionString: stack.pg.url, max: 2 })
+  pool = testPool(stack.pg.url, 2)
 })
 after(async () => {
   await pool.end()

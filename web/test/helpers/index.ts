@@ -3,6 +3,7 @@
  * process), HTTP load, and the private PostgreSQL and Redis servers shared with the benchmark.
  */
 export { call, startStack, visitCounts, type Json, type TestStack } from './app.js'
+export { testPool } from './pool.js'
 export {
   Load,
   describeStats,

@@ -3,8 +3,7 @@
 // not by time; the times are printed for the record only.
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
-import pg from 'pg'
-import { call, startStack, type Json, type TestStack } from '../helpers/index.js'
+import { call, startStack, testPool, type Json, type TestStack } from '../helpers/index.js'
 import { PAGE_SQL } from '../../src/db/repositories/users.js'
 import { encodeCursor } from '../../src/services/user-cursor.js'
 import { MAX_OFFSET } from '../../src/schemas/users.js'
@@ -139,7 +138,7 @@ test('cursor and offset are checked: foreign cursors, both at once and offsets p
 })
 
 test('the total stays exact under concurrent inserts and deletes', async () => {
-  const pool = new pg.Pool({ connectionString: stack.pg.url, max: 8 })
+  const pool = testPool(stack.pg.url, 8)
   try {
     const writes = Array.from({ length: 40 }, (_, i) =>
       i % 4 === 3
