@@ -1,14 +1,16 @@
 /**
  * Where the service allocates while serving one route: the app runs in this process on private
- * PostgreSQL and Redis, autocannon loads it from a process of its own, and V8's sampling heap
- * profiler counts every allocation, kept or collected, by the function that made it. Garbage is
- * a large share of a cached read's cost (docs/benchmarks.md, "Where the time goes").
+ * PostgreSQL and Redis, the benchmark's load generator loads it from a process of its own, and
+ * V8's sampling heap profiler counts every allocation, kept or collected, by the function that
+ * made it. Garbage is a large share of a cached read's cost (docs/benchmarks.md, "Where the time
+ * goes").
  *
  *   node --import tsx bench/allocations.ts [path=/cache/bench-key] [seconds=6] [top=25]
  */
-import { spawn } from 'node:child_process'
 import { Session } from 'node:inspector/promises'
 import { startStack } from '../test/helpers/index.js'
+import { runLoad } from './processes/load.js'
+import { ROUTES, putFixtures } from './scenarios/routes.js'
 
 interface SampledNode {
   callFrame: { functionName: string; url: string; lineNumber: number }
@@ -16,19 +18,13 @@ interface SampledNode {
   children: SampledNode[]
 }
 
-const [path = '/cache/bench-key', secondsArg = '6', topArg = '25'] = process.argv.slice(2)
+const cachedRead = ROUTES.find((route) => route.name === 'GET /cache/:key')?.path
+const [path = cachedRead ?? '/', secondsArg = '6', topArg = '25'] = process.argv.slice(2)
 
-/** autocannon's JSON summary of `seconds` of load at 32 connections. */
-function load(url: string, seconds: number): Promise<{ requests: { total: number } }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('npx', ['--no-install', 'autocannon', '-c', '32', '-d', String(seconds), '--json', url], {
-      stdio: ['ignore', 'pipe', 'inherit']
-    })
-    let out = ''
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()))
-    child.on('error', reject)
-    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out)) : reject(new Error(`autocannon exited ${code}`))))
-  })
+/** Requests answered in `seconds` of load at 32 connections, from the benchmark's load generator. */
+async function load(url: string, seconds: number): Promise<number> {
+  const result = await runLoad({ urls: [url], method: 'GET', connections: 32, durationS: seconds, warmupS: 0 })
+  return result.totalRequests
 }
 
 const where = (node: SampledNode): string => {
@@ -39,11 +35,7 @@ const where = (node: SampledNode): string => {
 const stack = await startStack({ LOG_LEVEL: 'warn' })
 const session = new Session()
 try {
-  await fetch(`${stack.url}/cache`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ key: 'bench-key', value: { hello: 'world', n: 42 }, ttl: 3600 })
-  })
+  await putFixtures(stack.url)
   await load(stack.url + path, 3) // warm-up: compiled code, filled caches
   session.connect()
   await session.post('HeapProfiler.enable')
@@ -52,13 +44,14 @@ try {
     includeObjectsCollectedByMajorGC: true,
     includeObjectsCollectedByMinorGC: true
   })
-  const requests = (await load(stack.url + path, Number(secondsArg))).requests.total
+  const requests = await load(stack.url + path, Number(secondsArg))
   const { profile } = (await session.post('HeapProfiler.stopSampling')) as { profile: { head: SampledNode } }
   const bytes = new Map<string, number>()
   let total = 0
   const visit = (node: SampledNode): void => {
+    const site = where(node)
     total += node.selfSize
-    bytes.set(where(node), (bytes.get(where(node)) ?? 0) + node.selfSize)
+    bytes.set(site, (bytes.get(site) ?? 0) + node.selfSize)
     node.children.forEach(visit)
   }
   visit(profile.head)
