@@ -4,6 +4,18 @@ import { INVALIDATION_CHANNEL } from './keyspace.js'
 
 const endOfTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
+/**
+ * Turns of the event loop the next PING waits once the one before it is answered, so that the
+ * requests read from the sockets meanwhile join it. Each PING costs a system call that wakes Redis
+ * (about 50-90 µs here); at 32 connections one PING served 15 readers after one turn, 29 after four
+ * (docs/benchmarks.md, "Near cache"). An idle loop turns in microseconds, so a lone reader barely waits.
+ */
+const TURNS_BETWEEN_PINGS = 4
+
+async function turns(count: number): Promise<void> {
+  for (let i = 0; i < count; i++) await endOfTurn()
+}
+
 /** Called with the keys Redis says changed, or null when every copy must go (flush, lost connection). */
 export type InvalidationListener = (keys: string[] | null) => void
 
@@ -78,13 +90,14 @@ export class Tracking {
    * Redis sends an invalidation before it answers anything it processes later on that connection,
    * so once the PONG is in, every invalidation for a write that finished before this call has been
    * applied. One PING serves every caller that came before it was sent: it leaves at the end of the
-   * turn of the event loop, and only once the PING before it is answered (a write system call per
-   * reader cost almost as much as reading the value from Redis).
+   * turn of the event loop, and only once the PING before it is answered and a few more turns have
+   * passed (a write system call per reader cost almost as much as reading the value from Redis).
    */
   fence(): Promise<void> {
     if (this.nextPing !== undefined) return this.nextPing
     const previous = this.pingInFlight?.settled
-    const ready = previous === undefined ? endOfTurn() : previous.then(endOfTurn, endOfTurn)
+    const afterPrevious = () => turns(TURNS_BETWEEN_PINGS)
+    const ready = previous === undefined ? endOfTurn() : previous.then(afterPrevious, afterPrevious)
     const next = ready.then(() => {
       this.nextPing = undefined
       return this.ping()
