@@ -1,6 +1,9 @@
 import { Counter, Histogram, Registry, collectDefaultMetrics, type RegistryContentType } from 'prom-client'
 import type { CacheDecision } from './tracing/hooks.js'
 
+const LOOKUP_RESULTS = ['hit', 'miss', 'error'] as const
+type LookupResult = (typeof LOOKUP_RESULTS)[number]
+
 /** The service's Prometheus metrics, one registry per app so tests can build many apps. */
 export function createMetrics(options: { exemplars?: boolean } = {}) {
   // prom-client takes exemplars only on an OpenMetrics registry; render() serves either format.
@@ -24,11 +27,22 @@ export function createMetrics(options: { exemplars?: boolean } = {}) {
     enableExemplars: options.exemplars === true,
     registers: [registry]
   })
-  const cacheLookups = new Counter({
+  // Counted in plain numbers on the request's path and handed to the counter when Prometheus
+  // scrapes: an update by labels hashes them on every cached read.
+  const pending = new Map<string, Record<LookupResult, number>>()
+  new Counter({
     name: 'cache_lookups_total',
     help: 'Cache-aside lookups by cache and result (hit, miss, error)',
     labelNames: ['cache', 'result'] as const,
-    registers: [registry]
+    registers: [registry],
+    collect() {
+      for (const [cache, counts] of pending) {
+        for (const result of LOOKUP_RESULTS) {
+          if (counts[result] > 0) this.inc({ cache, result }, counts[result])
+          counts[result] = 0
+        }
+      }
+    }
   })
   const visitsRecorded = new Counter({
     name: 'visits_recorded_total',
@@ -74,8 +88,13 @@ export function createMetrics(options: { exemplars?: boolean } = {}) {
     cacheTotals,
     /** Set by tracing: records each cache-aside decision on the request's span. */
     onCacheDecision: undefined as ((cache: string, decision: CacheDecision) => void) | undefined,
-    cacheLookup(cache: string, result: 'hit' | 'miss' | 'error') {
-      cacheLookups.inc({ cache, result })
+    cacheLookup(cache: string, result: LookupResult) {
+      let counts = pending.get(cache)
+      if (counts === undefined) {
+        counts = { hit: 0, miss: 0, error: 0 }
+        pending.set(cache, counts)
+      }
+      counts[result]++
       if (result === 'hit') cacheTotals.hits++
       else cacheTotals.misses++
       metrics.onCacheDecision?.(cache, result)

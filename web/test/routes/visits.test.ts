@@ -373,6 +373,26 @@ describe('health and operations', () => {
     assert.match(String(body), /visits_recorded_total \d+/)
   })
 
+  test('/metrics: cache lookups are counted exactly, across scrapes', async () => {
+    const lookups = async () => {
+      const text = String((await call(url, '/metrics')).body)
+      const count = (result: string) =>
+        Number(
+          new RegExp(`^cache_lookups_total\\{cache="visits",result="${result}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0
+        )
+      return count('hit') + count('miss') + count('error')
+    }
+    await call(url, '/visits')
+    const before = await lookups()
+    for (let i = 0; i < 7; i++) await call(url, '/visits')
+    const between = await lookups()
+    const again = await lookups()
+    for (let i = 0; i < 5; i++) await call(url, '/visits')
+    assert.equal(between - before, 7)
+    assert.equal(again, between, 'a scrape with no lookups since the last adds nothing')
+    assert.equal((await lookups()) - again, 5)
+  })
+
   test('/metrics: only counters end in _total (Prometheus naming, as promtool checks)', async () => {
     const { body } = await call(url, '/metrics')
     const types = [...String(body).matchAll(/^# TYPE (\S+) (\S+)$/gm)].map(([, name, type]) => ({ name, type }))
